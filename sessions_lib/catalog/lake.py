@@ -1,0 +1,208 @@
+"""The DuckLake catalog: attach it, create its schema on first use, run transactions with retry.
+
+Every read and write goes through :meth:`Catalog.transaction`: one DuckDB transaction on the
+attached lake, retried whole (not just its COMMIT) with jittered backoff when SQLite reports a lock
+or DuckLake a commit conflict. A retried transaction re-reads everything it decides on, so a
+write is applied exactly once or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import fields
+from importlib import resources
+from typing import Any, TypeVar
+
+import duckdb
+import pyarrow as pa
+
+from sessions_lib.catalog.extensions import load_extensions
+from sessions_lib.catalog.location import CatalogLocation
+from sessions_lib.errors import CatalogError, ConflictError, SessionsError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+LAKE = "lake"
+SCHEMA_SQL = resources.files(__package__).joinpath("schema.sql").read_text()
+
+# Substrings (lower case) of DuckDB/DuckLake errors that a fresh attempt can succeed past.
+_RETRYABLE_MESSAGES = ("database is locked", "conflict", "busy")
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Whether ``error`` is a lock or commit conflict that retrying the transaction resolves."""
+    message = str(error).lower()
+    return isinstance(error, duckdb.Error) and any(m in message for m in _RETRYABLE_MESSAGES)
+
+
+class RetryPolicy:
+    """Jittered exponential backoff between attempts, within a deadline."""
+
+    def __init__(
+        self,
+        first_delay_s: float = 0.002,
+        max_delay_s: float = 0.25,
+        deadline_s: float = 120.0,
+    ) -> None:
+        self.first_delay_s = first_delay_s
+        self.max_delay_s = max_delay_s
+        self.deadline_s = deadline_s
+
+    def delays(self) -> Iterator[float]:
+        """Yield the pause before each retry until the deadline has passed."""
+        start = time.monotonic()
+        delay = self.first_delay_s
+        while time.monotonic() - start < self.deadline_s:
+            yield random.uniform(0, delay)
+            delay = min(delay * 2, self.max_delay_s)
+
+
+class Tx:
+    """One open transaction on the lake, with the few verbs the library needs.
+
+    Parameters are named (``$org_id``) and passed as keyword arguments.
+    """
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, **params: Any) -> None:
+        self._cursor.execute(sql, params or None)
+
+    def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        return self._cursor.execute(sql, params or None).fetchall()
+
+    def scalar(self, sql: str, **params: Any) -> Any:
+        row = self._cursor.execute(sql, params or None).fetchone()
+        return None if row is None else row[0]
+
+    def records(self, record_type: Callable[..., R], sql: str, **params: Any) -> list[R]:
+        """Rows as records, matching columns to the record's fields by name."""
+        result = self._cursor.execute(sql, params or None)
+        names = [column[0] for column in result.description]
+        wanted = {f.name for f in fields(record_type)}  # type: ignore[arg-type]
+        return [
+            record_type(**{n: v for n, v in zip(names, row, strict=True) if n in wanted})
+            for row in result.fetchall()
+        ]
+
+    def exists(self, table: str, org_id: str, **key: str) -> bool:
+        """Whether ``table`` has a row of ``org_id`` with the given key, e.g. ``file_id="fl_1"``."""
+        ((column, value),) = key.items()
+        sql = f"SELECT EXISTS (SELECT 1 FROM {table} WHERE org_id = $org_id AND {column} = $value)"
+        return bool(self.scalar(sql, org_id=org_id, value=value))
+
+    def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert dict rows (all with the same keys) as one Arrow batch."""
+        if rows:
+            self.insert_arrow(table, pa.Table.from_pylist(list(rows)))
+
+    def insert_arrow(self, table: str, data: pa.Table) -> None:
+        """Bulk insert an Arrow table whose column names are the table's."""
+        columns = ", ".join(data.column_names)
+        self._cursor.register("_rows_to_insert", data)
+        try:
+            self._cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _rows_to_insert")
+        finally:
+            self._cursor.unregister("_rows_to_insert")
+
+
+class Catalog:
+    """A DuckLake catalog attached in this process; cheap to share, safe across threads.
+
+    >>> catalog = Catalog(CatalogLocation.from_setting(tmp_path))  # doctest: +SKIP
+    >>> catalog.transaction(lambda tx: tx.scalar("SELECT count(*) FROM sessions"))  # doctest: +SKIP
+    0
+    """
+
+    def __init__(self, location: CatalogLocation, retry: RetryPolicy | None = None) -> None:
+        self.location = location
+        self.retry = retry or RetryPolicy()
+        self._connection: duckdb.DuckDBPyConnection | None = None
+        self._lock = threading.Lock()
+
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The process's DuckDB connection with the lake attached and its schema in place."""
+        with self._lock:
+            if self._connection is None:
+                self._connection = self._open()
+            return self._connection
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        self.location.prepare()
+        connection = duckdb.connect(
+            config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        )
+        try:
+            load_extensions(connection, "sqlite_scanner", "ducklake")
+            connection.execute("SET GLOBAL TimeZone = 'UTC'")
+            self._retrying(lambda: connection.execute(self.location.attach_sql(LAKE)))
+            connection.execute(f"USE {LAKE}")
+            self._run(connection, lambda tx: tx.execute(SCHEMA_SQL))
+        except duckdb.Error as error:
+            connection.close()
+            raise CatalogError(
+                f"cannot open the catalog at {self.location.metadata_path}: {error}"
+            ) from error
+        return connection
+
+    def transaction(self, work: Callable[[Tx], T]) -> T:
+        """Run ``work`` in one transaction, retrying it whole on locks and commit conflicts.
+
+        ``work`` must only read and write through its ``Tx`` (it may run several times). An error
+        of the library's own raised by ``work`` rolls back and propagates: nothing is written.
+        """
+        return self._run(self.connection(), work)
+
+    def _run(self, connection: duckdb.DuckDBPyConnection, work: Callable[[Tx], T]) -> T:
+        def attempt() -> T:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(f"USE {LAKE}")
+                cursor.execute("BEGIN TRANSACTION")
+                try:
+                    result = work(Tx(cursor))
+                    cursor.execute("COMMIT")
+                except BaseException:
+                    _rollback_quietly(cursor)
+                    raise
+                return result
+            finally:
+                cursor.close()
+
+        return self._retrying(attempt)
+
+    def _retrying(self, attempt: Callable[[], T]) -> T:
+        last_error: duckdb.Error | None = None
+        for delay in itertools.chain([0.0], self.retry.delays()):
+            time.sleep(delay)
+            try:
+                return attempt()
+            except SessionsError:
+                raise
+            except duckdb.Error as error:
+                if not is_retryable(error):
+                    raise CatalogError(f"catalog error: {error}") from error
+                last_error = error
+        raise ConflictError(
+            f"the catalog at {self.location.metadata_path} stayed locked or conflicting for "
+            f"{self.retry.deadline_s:.0f}s; nothing was written (last error: {last_error})"
+        ) from last_error
+
+    def close(self) -> None:
+        """Detach and close this process's connection (it reopens on next use)."""
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+
+def _rollback_quietly(cursor: duckdb.DuckDBPyConnection) -> None:
+    with contextlib.suppress(duckdb.Error):  # a failed COMMIT has already ended the transaction
+        cursor.execute("ROLLBACK")

@@ -1,0 +1,114 @@
+-- The catalog's tables: the one definition of the schema (DESIGN §3).
+-- All times are int64 nanoseconds; "wall clock" is Unix-epoch ns. Every row carries org_id.
+-- DuckLake has no primary keys or unique constraints: the keys named in the comments are kept
+-- unique by the library's transactions (catalog.transaction), which every write goes through.
+
+-- key: device_id
+CREATE TABLE IF NOT EXISTS devices (
+    device_id    VARCHAR NOT NULL,
+    org_id       VARCHAR NOT NULL,
+    name         VARCHAR NOT NULL,
+    device_type  VARCHAR,
+    metadata     JSON,
+    created      TIMESTAMPTZ NOT NULL,
+    created_by   VARCHAR NOT NULL,
+    modified     TIMESTAMPTZ NOT NULL,
+    modified_by  VARCHAR NOT NULL
+);
+
+-- key: dataset_id
+CREATE TABLE IF NOT EXISTS datasets (
+    dataset_id   VARCHAR NOT NULL,
+    org_id       VARCHAR NOT NULL,
+    name         VARCHAR NOT NULL,
+    root_path    VARCHAR,
+    created      TIMESTAMPTZ NOT NULL,
+    created_by   VARCHAR NOT NULL
+);
+
+-- key: file_id; also unique per (org_id, dataset_id, relative_path)
+CREATE TABLE IF NOT EXISTS files (
+    file_id        VARCHAR NOT NULL,
+    org_id         VARCHAR NOT NULL,
+    dataset_id     VARCHAR NOT NULL,
+    relative_path  VARCHAR NOT NULL,
+    uri            VARCHAR,
+    size_bytes     BIGINT,
+    format         VARCHAR,
+    content_hash   VARCHAR,
+    device_id      VARCHAR,
+    ingest_status  VARCHAR NOT NULL,  -- 'ingested' | 'failed'
+    ingest_error   VARCHAR,
+    created        TIMESTAMPTZ NOT NULL,
+    created_by     VARCHAR NOT NULL,
+    modified       TIMESTAMPTZ NOT NULL,
+    modified_by    VARCHAR NOT NULL
+);
+
+-- key: topic_id; one identity per (org_id, name)
+CREATE TABLE IF NOT EXISTS topics (
+    topic_id  VARCHAR NOT NULL,
+    org_id    VARCHAR NOT NULL,
+    name      VARCHAR NOT NULL
+);
+
+-- key: topic_part_id; one per (file_id, topic_id)
+CREATE TABLE IF NOT EXISTS topic_partitions (
+    topic_part_id    VARCHAR NOT NULL,
+    org_id           VARCHAR NOT NULL,
+    topic_id         VARCHAR NOT NULL,
+    file_id          VARCHAR NOT NULL,
+    device_id        VARCHAR,
+    schema_name      VARCHAR,
+    schema_encoding  VARCHAR,
+    message_count    BIGINT
+);
+
+-- key: timeline_extent_id; wall clock = min/max_timestamp + unix_epoch_offset_ns
+CREATE TABLE IF NOT EXISTS timeline_extents (
+    timeline_extent_id   VARCHAR NOT NULL,
+    org_id               VARCHAR NOT NULL,
+    topic_part_id        VARCHAR NOT NULL,
+    file_id              VARCHAR NOT NULL,  -- denormalized from topic_partitions: sort/prune key
+    timeline_source      VARCHAR NOT NULL,  -- 'log_time' | 'publish_time' | 'field'
+    min_timestamp        BIGINT NOT NULL,
+    max_timestamp        BIGINT NOT NULL,
+    unix_epoch_offset_ns BIGINT NOT NULL
+);
+
+-- key: session_id; min/max_timestamp_ns always equal the bounds recomputed from session_files
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id        VARCHAR NOT NULL,
+    org_id            VARCHAR NOT NULL,
+    name              VARCHAR,
+    created           TIMESTAMPTZ NOT NULL,
+    created_by        VARCHAR NOT NULL,
+    modified          TIMESTAMPTZ NOT NULL,
+    modified_by       VARCHAR NOT NULL,
+    min_timestamp_ns  BIGINT,
+    max_timestamp_ns  BIGINT,
+    origin            VARCHAR NOT NULL,  -- 'api' | 'inferred'
+    description       VARCHAR,
+    tags              VARCHAR[],
+    metadata          JSON
+);
+
+-- key: (session_id, file_id); range bounds both set or both NULL, min <= max
+CREATE TABLE IF NOT EXISTS session_files (
+    session_id              VARCHAR NOT NULL,
+    org_id                  VARCHAR NOT NULL,
+    file_id                 VARCHAR NOT NULL,
+    range_min_timestamp_ns  BIGINT,
+    range_max_timestamp_ns  BIGINT,
+    created                 TIMESTAMPTZ NOT NULL,
+    created_by              VARCHAR NOT NULL
+);
+
+-- key: (session_id, device_id)
+CREATE TABLE IF NOT EXISTS session_devices (
+    session_id  VARCHAR NOT NULL,
+    org_id      VARCHAR NOT NULL,
+    device_id   VARCHAR NOT NULL,
+    created     TIMESTAMPTZ NOT NULL,
+    created_by  VARCHAR NOT NULL
+);

@@ -1,0 +1,33 @@
+"""Lazy keyset pagination: one page per transaction, resumed after the last key seen.
+
+Rows added or removed between pages never make a page repeat or skip a row that stayed.
+"""
+
+from collections.abc import Callable, Generator
+from typing import Any, TypeVar
+
+from sessions_lib.catalog import Tx
+from sessions_lib.client import Client
+
+T = TypeVar("T")
+
+FetchPage = Callable[[Tx, tuple[Any, ...], int], list[T]]
+
+
+def paginate(
+    client: Client,
+    fetch_page: FetchPage[T],
+    key: Callable[[T], tuple[Any, ...]],
+    first: tuple[Any, ...],
+) -> Generator[T, None, None]:
+    """Yield rows page by page; ``fetch_page(tx, after_key, limit)`` returns the next page.
+
+    ``first`` is a key that sorts before every row (for example ``("",)`` for string ids).
+    """
+    after = first
+    while True:
+        page = client.catalog.transaction(lambda tx, after=after: fetch_page(tx, after, client.page_size))
+        yield from page
+        if len(page) < client.page_size:
+            return
+        after = key(page[-1])

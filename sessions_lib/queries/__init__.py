@@ -1,0 +1,41 @@
+"""The rules of DESIGN §4, each one named SQL definition, shared by every surface.
+
+Each rule in this folder is a SELECT over the catalog's tables and the rules before it. All of
+them start from ``contributions``: the ``session_files`` rows in scope, which the caller chooses
+(one session, the sessions holding a file, or every session for a view). ``with_rules(scope)``
+chains them into one ``WITH`` prefix, so ``Session``, the SQL views and the asset checks ask the
+same question the same way:
+
+>>> sql = with_rules(ONE_SESSION) + "SELECT * FROM session_bounds"
+"""
+
+from functools import cache
+from importlib import resources
+
+RULES: tuple[str, ...] = (
+    "file_windows",
+    "contribution_windows",
+    "session_bounds",
+    "session_topics",
+)
+
+# Contributions scopes; parameters are named ($org_id, $session_id, $file_id).
+ONE_SESSION = "SELECT * FROM session_files WHERE org_id = $org_id AND session_id = $session_id"
+SESSIONS_HOLDING_FILE = """
+SELECT * FROM session_files
+WHERE org_id = $org_id
+  AND session_id IN (SELECT session_id FROM session_files WHERE org_id = $org_id AND file_id = $file_id)
+"""
+EVERY_SESSION = "SELECT * FROM session_files"
+
+
+@cache
+def rule_sql(name: str) -> str:
+    """The SQL text of one rule."""
+    return resources.files(__package__).joinpath(f"{name}.sql").read_text()
+
+
+def with_rules(contributions_scope: str) -> str:
+    """A ``WITH`` prefix defining ``contributions`` as the given scope, then every rule."""
+    ctes = [("contributions", contributions_scope)] + [(name, rule_sql(name)) for name in RULES]
+    return "WITH " + ",\n".join(f"{name} AS (\n{sql.strip()}\n)" for name, sql in ctes) + "\n"

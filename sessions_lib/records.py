@@ -1,0 +1,264 @@
+"""Frozen records: what the catalog stores, one class per row kind, plus the inputs callers build.
+
+Every record is immutable; a change goes through the catalog in a transaction and comes back as a
+fresh record. Field names match the catalog's column names (``catalog/schema.sql``), so a row maps
+onto its record by name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Literal
+
+from sessions_lib.errors import InvalidRequestError
+
+MAX_NAME_LENGTH = 120
+
+Origin = Literal["api", "inferred"]
+TimelineSource = Literal["log_time", "publish_time", "field"]
+TIMELINE_SOURCES: tuple[str, ...] = ("log_time", "publish_time", "field")
+
+
+def validate_name(kind: str, name: str | None, *, required: bool = False) -> None:
+    """Refuse a name that is not a non-empty string of at most 120 characters."""
+    if name is None:
+        if required:
+            raise InvalidRequestError(f"{kind} name is required")
+        return
+    if not isinstance(name, str):
+        raise InvalidRequestError(f"{kind} name must be a string, got {type(name).__name__}")
+    if not name.strip():
+        raise InvalidRequestError(f"{kind} name must not be empty or blank")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidRequestError(
+            f"{kind} name is {len(name)} characters long; the limit is {MAX_NAME_LENGTH}: {name[:40]!r}..."
+        )
+
+
+def validate_window(what: str, min_ns: int | None, max_ns: int | None) -> None:
+    """A closed window: both bounds or neither, integers, and ``min <= max``."""
+    if (min_ns is None) != (max_ns is None):
+        raise InvalidRequestError(
+            f"{what}: range_min_timestamp_ns and range_max_timestamp_ns must be given together "
+            f"(got min={min_ns}, max={max_ns})"
+        )
+    if min_ns is None or max_ns is None:
+        return
+    for bound in (min_ns, max_ns):
+        if isinstance(bound, bool) or not isinstance(bound, int):
+            raise InvalidRequestError(f"{what}: range bounds must be integer nanoseconds, got {bound!r}")
+    if min_ns > max_ns:
+        raise InvalidRequestError(
+            f"{what}: range_min_timestamp_ns ({min_ns}) is after range_max_timestamp_ns ({max_ns})"
+        )
+
+
+def _frozen_json(value: Any) -> Mapping[str, Any]:
+    """A JSON object as a read-only mapping; accepts a dict, a JSON string or ``None``."""
+    if value is None:
+        return MappingProxyType({})
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, Mapping):
+        raise InvalidRequestError(f"metadata must be a JSON object, got {type(value).__name__}")
+    return MappingProxyType(dict(value))
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFile:
+    """One file's contribution to a session, optionally narrowed to ``[range_min, range_max]``.
+
+    The window is closed and in Unix-epoch nanoseconds; both bounds or neither (the whole file).
+
+    >>> SessionFile(file_id="fl_aaa", range_min_timestamp_ns=10, range_max_timestamp_ns=20)
+    SessionFile(file_id='fl_aaa', range_min_timestamp_ns=10, range_max_timestamp_ns=20)
+    """
+
+    file_id: str
+    range_min_timestamp_ns: int | None = None
+    range_max_timestamp_ns: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.file_id, str) or not self.file_id:
+            raise InvalidRequestError(f"file_id must be a non-empty string, got {self.file_id!r}")
+        validate_window(
+            f"contribution of file {self.file_id!r}",
+            self.range_min_timestamp_ns,
+            self.range_max_timestamp_ns,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """A session row: its identity, audit fields, stored bounds and descriptive attributes."""
+
+    session_id: str
+    org_id: str
+    name: str | None
+    created: datetime
+    created_by: str
+    modified: datetime
+    modified_by: str
+    min_timestamp_ns: int | None = None
+    max_timestamp_ns: int | None = None
+    origin: Origin = "api"
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+    metadata: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tags", tuple(self.tags or ()))
+        object.__setattr__(self, "metadata", _frozen_json(self.metadata))
+
+
+@dataclass(frozen=True, slots=True)
+class TopicIdentityRecord:
+    """A topic's identity: one per (org, name), shared by every file that records it."""
+
+    topic_id: str
+    org_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TopicPartitionRecord:
+    """One topic as one file holds it."""
+
+    topic_part_id: str
+    org_id: str
+    topic_id: str
+    file_id: str
+    device_id: str | None
+    schema_name: str | None
+    schema_encoding: str | None
+    message_count: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineExtentRecord:
+    """A span with data of one topic partition, in the file's own clock plus its epoch offset."""
+
+    timeline_extent_id: str
+    org_id: str
+    topic_part_id: str
+    timeline_source: TimelineSource
+    min_timestamp: int
+    max_timestamp: int
+    unix_epoch_offset_ns: int
+
+    @property
+    def min_wall_ns(self) -> int:
+        return self.min_timestamp + self.unix_epoch_offset_ns
+
+    @property
+    def max_wall_ns(self) -> int:
+        return self.max_timestamp + self.unix_epoch_offset_ns
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRecord:
+    """A robot, drone or vehicle that produces recordings."""
+
+    device_id: str
+    org_id: str
+    name: str
+    device_type: str | None
+    created: datetime
+    created_by: str
+    modified: datetime
+    modified_by: str
+    metadata: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "metadata", _frozen_json(self.metadata))
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetRecord:
+    """A named collection of files, usually one folder of recordings."""
+
+    dataset_id: str
+    org_id: str
+    name: str
+    root_path: str | None
+    created: datetime
+    created_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """A recording registered in a dataset, with how its ingestion went."""
+
+    file_id: str
+    org_id: str
+    dataset_id: str
+    relative_path: str
+    uri: str | None
+    size_bytes: int | None
+    format: str | None
+    content_hash: str | None
+    device_id: str | None
+    ingest_status: str
+    ingest_error: str | None
+    created: datetime
+    created_by: str
+    modified: datetime
+    modified_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedTopic:
+    """A topic as one recording holds it: the input a reader (or a test) gives to registration.
+
+    ``spans`` are closed ``(min, max)`` intervals in the file's own clock;
+    ``wall = stored + unix_epoch_offset_ns``.
+
+    >>> RecordedTopic("/imu", spans=((0, 5_000_000_000),), unix_epoch_offset_ns=1_700_000_000 * 10**9)
+    ... # doctest: +ELLIPSIS
+    RecordedTopic(name='/imu', ...)
+    """
+
+    name: str
+    spans: tuple[tuple[int, int], ...]
+    unix_epoch_offset_ns: int = 0
+    message_count: int | None = None
+    schema_name: str | None = None
+    schema_encoding: str | None = None
+    timeline_source: TimelineSource = "log_time"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise InvalidRequestError(f"topic name must be a non-empty string, got {self.name!r}")
+        if self.timeline_source not in TIMELINE_SOURCES:
+            raise InvalidRequestError(
+                f"topic {self.name!r}: timeline_source {self.timeline_source!r} is not one of "
+                f"{TIMELINE_SOURCES}"
+            )
+        spans = tuple((int(lo), int(hi)) for lo, hi in self.spans)
+        for lo, hi in spans:
+            if lo > hi:
+                raise InvalidRequestError(f"topic {self.name!r}: span ({lo}, {hi}) has its min after its max")
+        object.__setattr__(self, "spans", spans)
+
+
+def as_file_id(file: Any) -> str:
+    """A raw file id, or the ``file_id`` of a file object (``File``, ``FileRecord``)."""
+    if isinstance(file, str):
+        return file
+    file_id = getattr(file, "file_id", None)
+    if isinstance(file_id, str):
+        return file_id
+    raise InvalidRequestError(f"expected a file id or a File, got {type(file).__name__}")
+
+
+def unique_ids(kind: str, ids: Sequence[str]) -> list[str]:
+    """The ids in order, refusing an id given twice in one request."""
+    repeated = sorted(i for i, count in Counter(ids).items() if count > 1)
+    if repeated:
+        raise InvalidRequestError(f"{kind} id(s) {repeated} given more than once in one request")
+    return list(ids)

@@ -1,0 +1,316 @@
+"""Registration: the one write path for devices, datasets, files and their topics' extents.
+
+Readers, the pipeline, notebooks and tests all register recordings through these functions, each
+call one transaction. A file is identified by (org, dataset, relative path): registering it again
+with the same content hash is a no-op; with new content it replaces the file's own partitions and
+extents, and the stored bounds of every session holding it are recomputed in the same transaction.
+
+>>> device = register_device("drone-7", device_type="quadcopter")  # doctest: +SKIP
+>>> dataset = register_dataset("field-test", root_path="/data/field-test")  # doctest: +SKIP
+>>> file = register_file(
+...     dataset.dataset_id, "flight.mcap",
+...     [RecordedTopic("/imu", spans=((1_700_000_000 * 10**9, 1_700_000_060 * 10**9),))],
+...     device_id=device.device_id,
+... )  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
+from typing import Any
+
+from sessions_lib import ids
+from sessions_lib.catalog import Tx
+from sessions_lib.client import Client, resolve_client
+from sessions_lib.errors import ConflictError, InvalidRequestError, NotFoundError
+from sessions_lib.queries import SESSIONS_HOLDING_FILE, with_rules
+from sessions_lib.records import (
+    DatasetRecord,
+    DeviceRecord,
+    FileRecord,
+    RecordedTopic,
+    validate_name,
+)
+
+INGESTED = "ingested"
+FAILED = "failed"
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+REFRESH_BOUNDS_OF_SESSIONS_HOLDING_FILE = f"""
+UPDATE sessions
+SET min_timestamp_ns = b.min_timestamp_ns, max_timestamp_ns = b.max_timestamp_ns
+FROM ({with_rules(SESSIONS_HOLDING_FILE)} SELECT * FROM session_bounds) AS b
+WHERE sessions.org_id = b.org_id AND sessions.session_id = b.session_id
+"""
+
+
+def register_device(
+    name: str,
+    *,
+    device_type: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    device_id: str | None = None,
+    org_id: str | None = None,
+    roboto_client: Client | None = None,
+) -> DeviceRecord:
+    """Register a device in the caller's org; a given ``device_id`` must not exist there yet."""
+    client = resolve_client(roboto_client)
+    org = client.resolve_org(org_id, "org_id")
+    validate_name("device", name, required=True)
+    metadata_json = _json_object("device metadata", metadata)
+    device_id = device_id or ids.new_id(ids.DEVICE)
+    now = client.now()
+
+    def work(tx: Tx) -> DeviceRecord:
+        if tx.exists("devices", org, device_id=device_id):
+            raise ConflictError(f"device {device_id!r} already exists in org {org!r}")
+        row = dict(
+            device_id=device_id,
+            org_id=org,
+            name=name,
+            device_type=device_type,
+            metadata=metadata_json,
+            created=now,
+            created_by=client.user,
+            modified=now,
+            modified_by=client.user,
+        )
+        tx.insert("devices", [row])
+        return DeviceRecord(**row)
+
+    return client.catalog.transaction(work)
+
+
+def register_dataset(
+    name: str,
+    *,
+    root_path: str | None = None,
+    dataset_id: str | None = None,
+    org_id: str | None = None,
+    roboto_client: Client | None = None,
+) -> DatasetRecord:
+    """Register a dataset in the caller's org; a given ``dataset_id`` must not exist there yet."""
+    client = resolve_client(roboto_client)
+    org = client.resolve_org(org_id, "org_id")
+    validate_name("dataset", name, required=True)
+    dataset_id = dataset_id or ids.new_id(ids.DATASET)
+    row = dict(
+        dataset_id=dataset_id,
+        org_id=org,
+        name=name,
+        root_path=root_path,
+        created=client.now(),
+        created_by=client.user,
+    )
+
+    def work(tx: Tx) -> DatasetRecord:
+        if tx.exists("datasets", org, dataset_id=dataset_id):
+            raise ConflictError(f"dataset {dataset_id!r} already exists in org {org!r}")
+        tx.insert("datasets", [row])
+        return DatasetRecord(**row)
+
+    return client.catalog.transaction(work)
+
+
+def register_file(
+    dataset_id: str,
+    relative_path: str,
+    topics: Sequence[RecordedTopic] = (),
+    *,
+    device_id: str | None = None,
+    uri: str | None = None,
+    size_bytes: int | None = None,
+    format: str | None = None,
+    content_hash: str | None = None,
+    ingest_error: str | None = None,
+    file_id: str | None = None,
+    org_id: str | None = None,
+    roboto_client: Client | None = None,
+) -> FileRecord:
+    """Register one file of a dataset with its topics' timeline extents, in one transaction.
+
+    ``ingest_error`` records a file that could not be read (it then carries no topics). A file
+    already registered at the same path keeps its id: same ``content_hash`` -> nothing changes;
+    otherwise its partitions and extents are replaced and the bounds of sessions holding it
+    recomputed.
+    """
+    client = resolve_client(roboto_client)
+    org = client.resolve_org(org_id, "org_id")
+    if not isinstance(relative_path, str) or not relative_path:
+        raise InvalidRequestError(f"relative_path must be a non-empty string, got {relative_path!r}")
+    topics = list(topics)
+    _validate_topics(relative_path, topics)
+    if ingest_error is not None and topics:
+        raise InvalidRequestError(
+            f"file {relative_path!r}: a file that failed ingestion ({ingest_error!r}) has no topics"
+        )
+    now = client.now()
+
+    def work(tx: Tx) -> FileRecord:
+        if not tx.exists("datasets", org, dataset_id=dataset_id):
+            raise NotFoundError(f"dataset {dataset_id!r} not found in org {org!r}")
+        if device_id is not None and not tx.exists("devices", org, device_id=device_id):
+            raise NotFoundError(f"device {device_id!r} not found in org {org!r}")
+        existing = tx.records(
+            FileRecord,
+            "SELECT * FROM files WHERE org_id = $org AND dataset_id = $ds AND relative_path = $path",
+            org=org,
+            ds=dataset_id,
+            path=relative_path,
+        )
+        if existing:
+            current = existing[0]
+            if file_id is not None and file_id != current.file_id:
+                raise ConflictError(
+                    f"file {relative_path!r} of dataset {dataset_id!r} is already registered "
+                    f"as {current.file_id!r}, not {file_id!r}"
+                )
+            unchanged = (
+                content_hash is not None
+                and content_hash == current.content_hash
+                and ingest_error == current.ingest_error
+                and device_id == current.device_id
+            )
+            if unchanged:
+                return current
+            new_file_id, created, created_by = current.file_id, current.created, current.created_by
+            tx.execute(
+                "DELETE FROM timeline_extents WHERE org_id = $org AND file_id = $file_id",
+                org=org,
+                file_id=new_file_id,
+            )
+            tx.execute(
+                "DELETE FROM topic_partitions WHERE org_id = $org AND file_id = $file_id",
+                org=org,
+                file_id=new_file_id,
+            )
+            tx.execute(
+                "DELETE FROM files WHERE org_id = $org AND file_id = $file_id",
+                org=org,
+                file_id=new_file_id,
+            )
+        else:
+            new_file_id = file_id or ids.new_id(ids.FILE)
+            if tx.exists("files", org, file_id=new_file_id):
+                raise ConflictError(f"file {new_file_id!r} already exists in org {org!r}")
+            created, created_by = now, client.user
+
+        record = FileRecord(
+            file_id=new_file_id,
+            org_id=org,
+            dataset_id=dataset_id,
+            relative_path=relative_path,
+            uri=uri,
+            size_bytes=size_bytes,
+            format=format,
+            content_hash=content_hash,
+            device_id=device_id,
+            ingest_status=FAILED if ingest_error else INGESTED,
+            ingest_error=ingest_error,
+            created=created,
+            created_by=created_by,
+            modified=now,
+            modified_by=client.user,
+        )
+        tx.insert("files", [_as_row(record)])
+        _insert_topics(tx, org, record, topics)
+        if existing:
+            tx.execute(REFRESH_BOUNDS_OF_SESSIONS_HOLDING_FILE, org_id=org, file_id=new_file_id)
+        return record
+
+    return client.catalog.transaction(work)
+
+
+def _validate_topics(relative_path: str, topics: list[RecordedTopic]) -> None:
+    names = [t.name for t in topics]
+    if len(set(names)) != len(names):
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        raise InvalidRequestError(
+            f"file {relative_path!r}: topic(s) {repeated} given more than once; "
+            f"give each topic once with all its spans"
+        )
+    for topic in topics:
+        if not isinstance(topic, RecordedTopic):
+            raise InvalidRequestError(
+                f"file {relative_path!r}: topics must be RecordedTopic, got {type(topic).__name__}"
+            )
+        for lo, hi in topic.spans:
+            if not _INT64_MIN <= lo + topic.unix_epoch_offset_ns <= _INT64_MAX or not (
+                _INT64_MIN <= hi + topic.unix_epoch_offset_ns <= _INT64_MAX
+            ):
+                raise InvalidRequestError(
+                    f"file {relative_path!r}, topic {topic.name!r}: span ({lo}, {hi}) plus offset "
+                    f"{topic.unix_epoch_offset_ns} does not fit in int64 nanoseconds"
+                )
+
+
+def _insert_topics(tx: Tx, org: str, file: FileRecord, topics: list[RecordedTopic]) -> None:
+    """Topic identities (one per org and name), then the file's partitions and extents."""
+    if not topics:
+        return
+    topic_ids = {t.name: ids.stable_id(ids.TOPIC, org, t.name) for t in topics}
+    known = {
+        row[0]
+        for row in tx.rows(
+            "SELECT topic_id FROM topics WHERE org_id = $org AND list_contains($ids, topic_id)",
+            org=org,
+            ids=list(topic_ids.values()),
+        )
+    }
+    tx.insert(
+        "topics",
+        [
+            {"topic_id": topic_id, "org_id": org, "name": name}
+            for name, topic_id in topic_ids.items()
+            if topic_id not in known
+        ],
+    )
+    partitions, extents = [], []
+    for topic in topics:
+        topic_part_id = ids.new_id(ids.TOPIC_PARTITION)
+        partitions.append(
+            dict(
+                topic_part_id=topic_part_id,
+                org_id=org,
+                topic_id=topic_ids[topic.name],
+                file_id=file.file_id,
+                device_id=file.device_id,
+                schema_name=topic.schema_name,
+                schema_encoding=topic.schema_encoding,
+                message_count=topic.message_count,
+            )
+        )
+        extents.extend(
+            dict(
+                timeline_extent_id=ids.new_id(ids.TIMELINE_EXTENT),
+                org_id=org,
+                topic_part_id=topic_part_id,
+                file_id=file.file_id,
+                timeline_source=topic.timeline_source,
+                min_timestamp=lo,
+                max_timestamp=hi,
+                unix_epoch_offset_ns=topic.unix_epoch_offset_ns,
+            )
+            for lo, hi in topic.spans
+        )
+    tx.insert("topic_partitions", partitions)
+    extents.sort(key=lambda e: e["min_timestamp"] + e["unix_epoch_offset_ns"])
+    tx.insert("timeline_extents", extents)
+
+
+def _as_row(record: Any) -> dict[str, Any]:
+    return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
+def _json_object(what: str, value: Mapping[str, Any] | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InvalidRequestError(f"{what} must be a JSON object (a mapping), got {value!r}")
+    try:
+        return json.dumps(dict(value), sort_keys=True)
+    except TypeError as error:
+        raise InvalidRequestError(f"{what} is not JSON-serializable: {error}") from None

@@ -1,0 +1,545 @@
+"""``Session``: an operational time window of one or more devices, made of file contributions.
+
+Implements the documented session API method for method (``seed/session_api.txt``). Each call is
+one catalog transaction scoped to the session's org; every add or remove recomputes the stored
+bounds in that same transaction, with the rules of ``sessions_lib.queries``.
+
+>>> session = Session.create(name="flight-2026-04-23-001", device_ids=["dv_abc"])  # doctest: +SKIP
+>>> session = session.add_file("fl_0123456789abcdef")  # doctest: +SKIP
+>>> [topic.name for topic in session.list_topics()]  # doctest: +SKIP
+['/camera', '/imu']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sessions_lib import ids
+from sessions_lib.catalog import Tx
+from sessions_lib.client import Client, resolve_client
+from sessions_lib.errors import NotFoundError
+from sessions_lib.paging import paginate
+from sessions_lib.queries import ONE_SESSION, with_rules
+from sessions_lib.records import (
+    SessionFile,
+    SessionRecord,
+    TopicIdentityRecord,
+    as_file_id,
+    unique_ids,
+    validate_name,
+)
+from sessions_lib.sentinels import NotSet, NotSetType
+
+_EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
+
+SESSION_BOUNDS = with_rules(ONE_SESSION) + "SELECT min_timestamp_ns, max_timestamp_ns FROM session_bounds"
+SESSION_TOPICS_PAGE = (
+    with_rules(ONE_SESSION)
+    + """
+SELECT topic_id, org_id, name FROM session_topics
+WHERE (name, topic_id) > ($after_name, $after_topic_id)
+ORDER BY name, topic_id
+LIMIT $limit
+"""
+)
+SESSIONS_PAGE = """
+SELECT * FROM sessions
+WHERE org_id = $org_id AND (created, session_id) > ($after_created, $after_session_id)
+  AND ($dataset_id IS NULL OR session_id IN (
+        SELECT sf.session_id FROM session_files AS sf
+        JOIN files AS f ON f.org_id = sf.org_id AND f.file_id = sf.file_id
+        WHERE sf.org_id = $org_id AND f.dataset_id = $dataset_id))
+ORDER BY created, session_id
+LIMIT $limit
+"""
+
+
+class Session:
+    """An operational time window of a device: a flight, a drive, a test run.
+
+    Holds the latest :class:`SessionRecord`; methods that change the session return ``self``
+    carrying the record (and bounds) as committed.
+    """
+
+    def __init__(self, record: SessionRecord, roboto_client: Client | None = None) -> None:
+        self._record = record
+        self._client = resolve_client(roboto_client)
+
+    # -- creating and loading -------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        name: str | None = None,
+        device_ids: Sequence[str] = (),
+        caller_org_id: str | None = None,
+        roboto_client: Client | None = None,
+    ) -> Session:
+        """Create a session in the caller's org, attached to ``device_ids`` (all must exist).
+
+        >>> Session.create(name="flight-2026-04-23-001", device_ids=["dv_a", "dv_b"])  # doctest: +SKIP
+        """
+        client = resolve_client(roboto_client)
+        org_id = client.resolve_org(caller_org_id)
+        validate_name("session", name)
+        device_ids = unique_ids("device", list(device_ids))
+        now = client.now()
+        record = SessionRecord(
+            session_id=ids.new_id(ids.SESSION),
+            org_id=org_id,
+            name=name,
+            created=now,
+            created_by=client.user,
+            modified=now,
+            modified_by=client.user,
+        )
+
+        def work(tx: Tx) -> None:
+            _require_devices(tx, org_id, device_ids)
+            tx.insert("sessions", [_session_row(record)])
+            tx.insert(
+                "session_devices",
+                [
+                    dict(
+                        session_id=record.session_id,
+                        org_id=org_id,
+                        device_id=device_id,
+                        created=now,
+                        created_by=client.user,
+                    )
+                    for device_id in device_ids
+                ],
+            )
+
+        client.catalog.transaction(work)
+        return cls(record, client)
+
+    @classmethod
+    def from_id(
+        cls,
+        session_id: str,
+        owner_org_id: str | None = None,
+        roboto_client: Client | None = None,
+    ) -> Session:
+        """Load a session by id; unknown ids and other orgs' sessions are not found."""
+        client = resolve_client(roboto_client)
+        org_id = client.resolve_org(owner_org_id, "owner_org_id")
+        return cls(client.catalog.transaction(lambda tx: _load(tx, org_id, session_id)), client)
+
+    @classmethod
+    def for_dataset(
+        cls,
+        dataset_id: str,
+        owner_org_id: str | None = None,
+        roboto_client: Client | None = None,
+    ) -> Generator[Session, None, None]:
+        """Iterate sessions holding any file of the dataset (an unknown dataset is not found)."""
+        client = resolve_client(roboto_client)
+        org_id = client.resolve_org(owner_org_id, "owner_org_id")
+        if not client.catalog.transaction(lambda tx: tx.exists("datasets", org_id, dataset_id=dataset_id)):
+            raise NotFoundError(f"dataset {dataset_id!r} not found in org {org_id!r}")
+        return _sessions(client, org_id, dataset_id)
+
+    @classmethod
+    def for_org(
+        cls, org_id: str | None = None, roboto_client: Client | None = None
+    ) -> Generator[Session, None, None]:
+        """Iterate every session of the caller's org, oldest first."""
+        client = resolve_client(roboto_client)
+        return _sessions(client, client.resolve_org(org_id, "org_id"), None)
+
+    # -- properties -----------------------------------------------------------------------
+
+    @property
+    def record(self) -> SessionRecord:
+        return self._record
+
+    @property
+    def session_id(self) -> str:
+        return self._record.session_id
+
+    @property
+    def name(self) -> str | None:
+        return self._record.name
+
+    @property
+    def org_id(self) -> str:
+        return self._record.org_id
+
+    @property
+    def created(self) -> datetime | None:
+        return self._record.created
+
+    @property
+    def created_by(self) -> str:
+        return self._record.created_by
+
+    @property
+    def modified(self) -> datetime | None:
+        return self._record.modified
+
+    @property
+    def modified_by(self) -> str:
+        return self._record.modified_by
+
+    @property
+    def min_timestamp_ns(self) -> int | None:
+        """Lower bound over the contribution windows, Unix-epoch ns; ``None`` with none."""
+        return self._record.min_timestamp_ns
+
+    @property
+    def max_timestamp_ns(self) -> int | None:
+        """Upper bound over the contribution windows, Unix-epoch ns; ``None`` with none."""
+        return self._record.max_timestamp_ns
+
+    # -- contributions --------------------------------------------------------------------
+
+    def add_file(
+        self,
+        file: Any,
+        range_min_timestamp_ns: int | None = None,
+        range_max_timestamp_ns: int | None = None,
+    ) -> Session:
+        """Include one file (a ``File`` or a raw id), whole or narrowed to a closed sub-window."""
+        return self.add_files([SessionFile(as_file_id(file), range_min_timestamp_ns, range_max_timestamp_ns)])
+
+    def add_files(self, files: Sequence[SessionFile]) -> Session:
+        """Include files as contributions; a file already held gets its range replaced.
+
+        All files must exist in the session's org and appear once in the call; otherwise nothing
+        is written. Bounds are recomputed in the same transaction.
+        """
+        files = [_as_session_file(f) for f in files]
+        file_ids = unique_ids("file", [f.file_id for f in files])
+        now, user = self._client.now(), self._client.user
+
+        def change(tx: Tx) -> None:
+            _require_files(tx, self.org_id, file_ids)
+            held = {
+                file_id: (created, created_by)
+                for file_id, created, created_by in tx.rows(
+                    "SELECT file_id, created, created_by FROM session_files "
+                    "WHERE org_id = $org_id AND session_id = $session_id "
+                    "AND list_contains($file_ids, file_id)",
+                    org_id=self.org_id,
+                    session_id=self.session_id,
+                    file_ids=file_ids,
+                )
+            }
+            if held:
+                tx.execute(
+                    "DELETE FROM session_files WHERE org_id = $org_id "
+                    "AND session_id = $session_id AND list_contains($file_ids, file_id)",
+                    org_id=self.org_id,
+                    session_id=self.session_id,
+                    file_ids=list(held),
+                )
+            tx.insert(
+                "session_files",
+                [
+                    dict(
+                        session_id=self.session_id,
+                        org_id=self.org_id,
+                        file_id=f.file_id,
+                        range_min_timestamp_ns=f.range_min_timestamp_ns,
+                        range_max_timestamp_ns=f.range_max_timestamp_ns,
+                        created=held.get(f.file_id, (now, user))[0],
+                        created_by=held.get(f.file_id, (now, user))[1],
+                    )
+                    for f in files
+                ],
+            )
+
+        return self._change(change, contributions_changed=True)
+
+    def remove_file(self, file: Any) -> Session:
+        """Remove one file's contribution (a ``File`` or a raw id)."""
+        return self.remove_files([as_file_id(file)])
+
+    def remove_files(self, file_ids: Sequence[str]) -> Session:
+        """Remove the files' contributions and recompute bounds.
+
+        Files unknown to the org are refused (nothing written); known files the session does not
+        hold are ignored, so a repeated removal is harmless.
+        """
+        file_ids = unique_ids("file", [as_file_id(f) for f in file_ids])
+
+        def change(tx: Tx) -> None:
+            _require_files(tx, self.org_id, file_ids)
+            tx.execute(
+                "DELETE FROM session_files WHERE org_id = $org_id AND session_id = $session_id "
+                "AND list_contains($file_ids, file_id)",
+                org_id=self.org_id,
+                session_id=self.session_id,
+                file_ids=file_ids,
+            )
+
+        return self._change(change, contributions_changed=True)
+
+    def list_files(self) -> Generator[SessionFile, None, None]:
+        """Iterate this session's contributions, by file id, each with its optional range."""
+
+        def fetch_page(tx: Tx, after: tuple[Any, ...], limit: int) -> list[SessionFile]:
+            self._require_exists(tx)
+            return tx.records(
+                SessionFile,
+                "SELECT * FROM session_files WHERE org_id = $org_id AND session_id = $session_id "
+                "AND file_id > $after ORDER BY file_id LIMIT $limit",
+                org_id=self.org_id,
+                session_id=self.session_id,
+                after=after[0],
+                limit=limit,
+            )
+
+        return paginate(self._client, fetch_page, lambda f: (f.file_id,), first=("",))
+
+    def list_topics(self) -> Generator[TopicIdentityRecord, None, None]:
+        """Iterate topics with an extent overlapping its file's contribution window.
+
+        Deduplicated across files and partitions; ordered by ``name``, then ``topic_id``.
+        """
+
+        def fetch_page(tx: Tx, after: tuple[Any, ...], limit: int) -> list[TopicIdentityRecord]:
+            self._require_exists(tx)
+            return tx.records(
+                TopicIdentityRecord,
+                SESSION_TOPICS_PAGE,
+                org_id=self.org_id,
+                session_id=self.session_id,
+                after_name=after[0],
+                after_topic_id=after[1],
+                limit=limit,
+            )
+
+        return paginate(self._client, fetch_page, lambda t: (t.name, t.topic_id), first=("", ""))
+
+    # -- devices --------------------------------------------------------------------------
+
+    def attach_to_device(self, device_id: str) -> None:
+        """Attach a device of the session's org as a subject (attaching twice changes nothing)."""
+        now, user = self._client.now(), self._client.user
+
+        def change(tx: Tx) -> None:
+            _require_devices(tx, self.org_id, [device_id])
+            if not self._attached(tx, device_id):
+                tx.insert(
+                    "session_devices",
+                    [
+                        dict(
+                            session_id=self.session_id,
+                            org_id=self.org_id,
+                            device_id=device_id,
+                            created=now,
+                            created_by=user,
+                        )
+                    ],
+                )
+
+        self._change(change)
+
+    def detach_from_device(self, device_id: str) -> None:
+        """Detach a device (an unknown device is refused; one not attached is ignored)."""
+
+        def change(tx: Tx) -> None:
+            _require_devices(tx, self.org_id, [device_id])
+            tx.execute(
+                "DELETE FROM session_devices WHERE org_id = $org_id AND session_id = $session_id "
+                "AND device_id = $device_id",
+                org_id=self.org_id,
+                session_id=self.session_id,
+                device_id=device_id,
+            )
+
+        self._change(change)
+
+    def list_devices(self) -> Generator[str, None, None]:
+        """Iterate the ids of the devices attached to this session, in id order."""
+
+        def fetch_page(tx: Tx, after: tuple[Any, ...], limit: int) -> list[str]:
+            self._require_exists(tx)
+            rows = tx.rows(
+                "SELECT device_id FROM session_devices WHERE org_id = $org_id "
+                "AND session_id = $session_id AND device_id > $after ORDER BY device_id "
+                "LIMIT $limit",
+                org_id=self.org_id,
+                session_id=self.session_id,
+                after=after[0],
+                limit=limit,
+            )
+            return [device_id for (device_id,) in rows]
+
+        return paginate(self._client, fetch_page, lambda d: (d,), first=("",))
+
+    # -- the session itself ---------------------------------------------------------------
+
+    def update(self, name: str | NotSetType | None = NotSet) -> Session:
+        """Change mutable fields: ``NotSet`` leaves a field, ``None`` clears it, a value sets it."""
+        if name is not NotSet:
+            validate_name("session", name)
+
+        def change(tx: Tx) -> None:
+            if name is not NotSet:
+                tx.execute(
+                    "UPDATE sessions SET name = $name WHERE org_id = $org_id AND session_id = $session_id",
+                    name=name,
+                    org_id=self.org_id,
+                    session_id=self.session_id,
+                )
+
+        return self._change(change, touch=name is not NotSet)
+
+    def delete(self) -> None:
+        """Delete the session with its contributions and device attachments, atomically."""
+
+        def work(tx: Tx) -> None:
+            self._require_exists(tx)
+            for table in ("session_files", "session_devices", "sessions"):
+                tx.execute(
+                    f"DELETE FROM {table} WHERE org_id = $org_id AND session_id = $session_id",
+                    org_id=self.org_id,
+                    session_id=self.session_id,
+                )
+
+        self._client.catalog.transaction(work)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _change(
+        self,
+        change: Callable[[Tx], None],
+        *,
+        contributions_changed: bool = False,
+        touch: bool = True,
+    ) -> Session:
+        """Apply ``change`` to this session in one transaction, then store bounds and audit."""
+        now, user = self._client.now(), self._client.user
+
+        def work(tx: Tx) -> SessionRecord:
+            self._require_exists(tx)
+            change(tx)
+            if contributions_changed:
+                bounds = tx.rows(SESSION_BOUNDS, org_id=self.org_id, session_id=self.session_id)
+                low, high = bounds[0] if bounds else (None, None)
+                tx.execute(
+                    "UPDATE sessions SET min_timestamp_ns = $low, max_timestamp_ns = $high "
+                    "WHERE org_id = $org_id AND session_id = $session_id",
+                    low=low,
+                    high=high,
+                    org_id=self.org_id,
+                    session_id=self.session_id,
+                )
+            if touch:
+                tx.execute(
+                    "UPDATE sessions SET modified = $now, modified_by = $user "
+                    "WHERE org_id = $org_id AND session_id = $session_id",
+                    now=now,
+                    user=user,
+                    org_id=self.org_id,
+                    session_id=self.session_id,
+                )
+            return _load(tx, self.org_id, self.session_id)
+
+        self._record = self._client.catalog.transaction(work)
+        return self
+
+    def _require_exists(self, tx: Tx) -> None:
+        if not tx.exists("sessions", self.org_id, session_id=self.session_id):
+            raise NotFoundError(f"session {self.session_id!r} not found in org {self.org_id!r}")
+
+    def _attached(self, tx: Tx, device_id: str) -> bool:
+        return bool(
+            tx.scalar(
+                "SELECT count(*) FROM session_devices WHERE org_id = $org_id "
+                "AND session_id = $session_id AND device_id = $device_id",
+                org_id=self.org_id,
+                session_id=self.session_id,
+                device_id=device_id,
+            )
+        )
+
+    def __repr__(self) -> str:
+        r = self._record
+        return (
+            f"Session(session_id={r.session_id!r}, name={r.name!r}, org_id={r.org_id!r}, "
+            f"min_timestamp_ns={r.min_timestamp_ns}, max_timestamp_ns={r.max_timestamp_ns})"
+        )
+
+
+def _load(tx: Tx, org_id: str, session_id: str) -> SessionRecord:
+    found = tx.records(
+        SessionRecord,
+        "SELECT * FROM sessions WHERE org_id = $org_id AND session_id = $session_id",
+        org_id=org_id,
+        session_id=session_id,
+    )
+    if not found:
+        raise NotFoundError(f"session {session_id!r} not found in org {org_id!r}")
+    return found[0]
+
+
+def _sessions(client: Client, org_id: str, dataset_id: str | None) -> Generator[Session, None, None]:
+    def fetch_page(tx: Tx, after: tuple[Any, ...], limit: int) -> list[SessionRecord]:
+        return tx.records(
+            SessionRecord,
+            SESSIONS_PAGE,
+            org_id=org_id,
+            dataset_id=dataset_id,
+            after_created=after[0],
+            after_session_id=after[1],
+            limit=limit,
+        )
+
+    records = paginate(client, fetch_page, lambda r: (r.created, r.session_id), (_EARLIEST, ""))
+    return (Session(record, client) for record in records)
+
+
+def _require_files(tx: Tx, org_id: str, file_ids: list[str]) -> None:
+    _require_all(tx, "files", "file", org_id, file_ids)
+
+
+def _require_devices(tx: Tx, org_id: str, device_ids: list[str]) -> None:
+    _require_all(tx, "devices", "device", org_id, device_ids)
+
+
+def _require_all(tx: Tx, table: str, kind: str, org_id: str, wanted: list[str]) -> None:
+    """Refuse the request unless every id exists in the org (other orgs' ids are not found)."""
+    if not wanted:
+        return
+    column = f"{kind}_id"
+    found = {
+        row[0]
+        for row in tx.rows(
+            f"SELECT {column} FROM {table} WHERE org_id = $org_id AND list_contains($ids, {column})",
+            org_id=org_id,
+            ids=wanted,
+        )
+    }
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise NotFoundError(f"{kind}(s) {missing} not found in org {org_id!r}; nothing was changed")
+
+
+def _as_session_file(value: Any) -> SessionFile:
+    if isinstance(value, SessionFile):
+        return value
+    return SessionFile(as_file_id(value))
+
+
+def _session_row(record: SessionRecord) -> dict[str, Any]:
+    return dict(
+        session_id=record.session_id,
+        org_id=record.org_id,
+        name=record.name,
+        created=record.created,
+        created_by=record.created_by,
+        modified=record.modified,
+        modified_by=record.modified_by,
+        min_timestamp_ns=record.min_timestamp_ns,
+        max_timestamp_ns=record.max_timestamp_ns,
+        origin=record.origin,
+        description=record.description,
+        tags=list(record.tags),
+        metadata=None,
+    )
