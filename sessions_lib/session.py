@@ -12,7 +12,8 @@ bounds in that same transaction, with the rules of ``sessions_lib.queries``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +35,8 @@ from sessions_lib.sentinels import NotSet, NotSetType
 
 _EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
 
+Changes = Mapping[str, Any]  # session columns a change sets, by name
+
 SESSION_BOUNDS = with_rules(ONE_SESSION) + "SELECT min_timestamp_ns, max_timestamp_ns FROM session_bounds"
 SESSION_TOPICS_PAGE = (
     with_rules(ONE_SESSION)
@@ -44,6 +47,22 @@ ORDER BY name, topic_id
 LIMIT $limit
 """
 )
+# Insert new contributions, replace the range of those already held (keeping when they were added).
+UPSERT_CONTRIBUTIONS = """
+ON target.org_id = source.org_id AND target.session_id = source.session_id
+   AND target.file_id = source.file_id
+WHEN MATCHED THEN UPDATE SET
+    range_min_timestamp_ns = source.range_min_timestamp_ns,
+    range_max_timestamp_ns = source.range_max_timestamp_ns
+WHEN NOT MATCHED THEN INSERT BY NAME
+"""
+ATTACH_DEVICE = """
+INSERT INTO session_devices (session_id, org_id, device_id, created, created_by)
+SELECT $session_id, $org_id, $device_id, $now, $user
+WHERE NOT EXISTS (
+    SELECT 1 FROM session_devices
+    WHERE org_id = $org_id AND session_id = $session_id AND device_id = $device_id)
+"""
 SESSIONS_PAGE = """
 SELECT * FROM sessions
 WHERE org_id = $org_id AND (created, session_id) > ($after_created, $after_session_id)
@@ -215,42 +234,23 @@ class Session:
         file_ids = unique_ids("file", [f.file_id for f in files])
         now, user = self._client.now(), self._client.user
 
-        def change(tx: Tx) -> None:
-            _require_files(tx, self.org_id, file_ids)
-            held = {
-                file_id: (created, created_by)
-                for file_id, created, created_by in tx.rows(
-                    "SELECT file_id, created, created_by FROM session_files "
-                    "WHERE org_id = $org_id AND session_id = $session_id "
-                    "AND list_contains($file_ids, file_id)",
-                    org_id=self.org_id,
-                    session_id=self.session_id,
-                    file_ids=file_ids,
-                )
-            }
-            if held:
-                tx.execute(
-                    "DELETE FROM session_files WHERE org_id = $org_id "
-                    "AND session_id = $session_id AND list_contains($file_ids, file_id)",
-                    org_id=self.org_id,
-                    session_id=self.session_id,
-                    file_ids=list(held),
-                )
-            tx.insert(
-                "session_files",
-                [
-                    dict(
-                        session_id=self.session_id,
-                        org_id=self.org_id,
-                        file_id=f.file_id,
-                        range_min_timestamp_ns=f.range_min_timestamp_ns,
-                        range_max_timestamp_ns=f.range_max_timestamp_ns,
-                        created=held.get(f.file_id, (now, user))[0],
-                        created_by=held.get(f.file_id, (now, user))[1],
-                    )
-                    for f in files
-                ],
+        rows = [
+            dict(
+                session_id=self.session_id,
+                org_id=self.org_id,
+                file_id=f.file_id,
+                range_min_timestamp_ns=f.range_min_timestamp_ns,
+                range_max_timestamp_ns=f.range_max_timestamp_ns,
+                created=now,
+                created_by=user,
             )
+            for f in files
+        ]
+
+        def change(tx: Tx) -> Changes:
+            _require_files(tx, self.org_id, file_ids)
+            tx.merge("session_files", rows, UPSERT_CONTRIBUTIONS)
+            return {}
 
         return self._change(change, contributions_changed=True)
 
@@ -266,7 +266,7 @@ class Session:
         """
         file_ids = unique_ids("file", [as_file_id(f) for f in file_ids])
 
-        def change(tx: Tx) -> None:
+        def change(tx: Tx) -> Changes:
             _require_files(tx, self.org_id, file_ids)
             tx.execute(
                 "DELETE FROM session_files WHERE org_id = $org_id AND session_id = $session_id "
@@ -275,6 +275,7 @@ class Session:
                 session_id=self.session_id,
                 file_ids=file_ids,
             )
+            return {}
 
         return self._change(change, contributions_changed=True)
 
@@ -321,28 +322,24 @@ class Session:
         """Attach a device of the session's org as a subject (attaching twice changes nothing)."""
         now, user = self._client.now(), self._client.user
 
-        def change(tx: Tx) -> None:
+        def change(tx: Tx) -> Changes:
             _require_devices(tx, self.org_id, [device_id])
-            if not self._attached(tx, device_id):
-                tx.insert(
-                    "session_devices",
-                    [
-                        dict(
-                            session_id=self.session_id,
-                            org_id=self.org_id,
-                            device_id=device_id,
-                            created=now,
-                            created_by=user,
-                        )
-                    ],
-                )
+            tx.execute(
+                ATTACH_DEVICE,
+                session_id=self.session_id,
+                org_id=self.org_id,
+                device_id=device_id,
+                now=now,
+                user=user,
+            )
+            return {}
 
         self._change(change)
 
     def detach_from_device(self, device_id: str) -> None:
         """Detach a device (an unknown device is refused; one not attached is ignored)."""
 
-        def change(tx: Tx) -> None:
+        def change(tx: Tx) -> Changes:
             _require_devices(tx, self.org_id, [device_id])
             tx.execute(
                 "DELETE FROM session_devices WHERE org_id = $org_id AND session_id = $session_id "
@@ -351,6 +348,7 @@ class Session:
                 session_id=self.session_id,
                 device_id=device_id,
             )
+            return {}
 
         self._change(change)
 
@@ -379,16 +377,8 @@ class Session:
         if name is not NotSet:
             validate_name("session", name)
 
-        def change(tx: Tx) -> None:
-            if name is not NotSet:
-                tx.execute(
-                    "UPDATE sessions SET name = $name WHERE org_id = $org_id AND session_id = $session_id",
-                    name=name,
-                    org_id=self.org_id,
-                    session_id=self.session_id,
-                )
-
-        return self._change(change, touch=name is not NotSet)
+        changes: Changes = {} if name is NotSet else {"name": name}
+        return self._change(lambda tx: changes, touch=bool(changes))
 
     def delete(self) -> None:
         """Delete the session with its contributions and device attachments, atomically."""
@@ -408,38 +398,36 @@ class Session:
 
     def _change(
         self,
-        change: Callable[[Tx], None],
+        change: Callable[[Tx], Changes],
         *,
         contributions_changed: bool = False,
         touch: bool = True,
     ) -> Session:
-        """Apply ``change`` to this session in one transaction, then store bounds and audit."""
+        """In one transaction: apply ``change``, store the fields it returns, new bounds and audit.
+
+        The session row is always written when anything changed, so two concurrent changes of one
+        session conflict in the catalog and the later one is retried on fresh data.
+        """
         now, user = self._client.now(), self._client.user
 
         def work(tx: Tx) -> SessionRecord:
-            self._require_exists(tx)
-            change(tx)
+            current = _load(tx, self.org_id, self.session_id)
+            changes = dict(change(tx))
             if contributions_changed:
                 bounds = tx.rows(SESSION_BOUNDS, org_id=self.org_id, session_id=self.session_id)
                 low, high = bounds[0] if bounds else (None, None)
-                tx.execute(
-                    "UPDATE sessions SET min_timestamp_ns = $low, max_timestamp_ns = $high "
-                    "WHERE org_id = $org_id AND session_id = $session_id",
-                    low=low,
-                    high=high,
-                    org_id=self.org_id,
-                    session_id=self.session_id,
-                )
+                changes.update(min_timestamp_ns=low, max_timestamp_ns=high)
             if touch:
+                changes.update(modified=now, modified_by=user)
+            if changes:
+                assignments = ", ".join(f"{column} = ${column}" for column in changes)
                 tx.execute(
-                    "UPDATE sessions SET modified = $now, modified_by = $user "
-                    "WHERE org_id = $org_id AND session_id = $session_id",
-                    now=now,
-                    user=user,
+                    f"UPDATE sessions SET {assignments} WHERE org_id = $org_id AND session_id = $session_id",
                     org_id=self.org_id,
                     session_id=self.session_id,
+                    **changes,
                 )
-            return _load(tx, self.org_id, self.session_id)
+            return replace(current, **changes)
 
         self._record = self._client.catalog.transaction(work)
         return self
@@ -447,17 +435,6 @@ class Session:
     def _require_exists(self, tx: Tx) -> None:
         if not tx.exists("sessions", self.org_id, session_id=self.session_id):
             raise NotFoundError(f"session {self.session_id!r} not found in org {self.org_id!r}")
-
-    def _attached(self, tx: Tx, device_id: str) -> bool:
-        return bool(
-            tx.scalar(
-                "SELECT count(*) FROM session_devices WHERE org_id = $org_id "
-                "AND session_id = $session_id AND device_id = $device_id",
-                org_id=self.org_id,
-                session_id=self.session_id,
-                device_id=device_id,
-            )
-        )
 
     def __repr__(self) -> str:
         r = self._record

@@ -103,14 +103,26 @@ class Tx:
         if rows:
             self.insert_arrow(table, pa.Table.from_pylist(list(rows)))
 
+    def merge(self, table: str, rows: Sequence[Mapping[str, Any]], merge_clauses: str) -> None:
+        """``MERGE INTO table AS target USING rows AS source <merge_clauses>`` in one statement."""
+        if rows:
+            with self._registered(pa.Table.from_pylist(list(rows))) as source:
+                self._cursor.execute(f"MERGE INTO {table} AS target USING {source} AS source {merge_clauses}")
+
     def insert_arrow(self, table: str, data: pa.Table) -> None:
         """Bulk insert an Arrow table whose column names are the table's."""
         columns = ", ".join(data.column_names)
-        self._cursor.register("_rows_to_insert", data)
+        with self._registered(data) as source:
+            self._cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {source}")
+
+    @contextlib.contextmanager
+    def _registered(self, data: pa.Table) -> Iterator[str]:
+        """``data`` visible to SQL under a temporary name for the length of the block."""
+        self._cursor.register("_rows_in_flight", data)
         try:
-            self._cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _rows_to_insert")
+            yield "_rows_in_flight"
         finally:
-            self._cursor.unregister("_rows_to_insert")
+            self._cursor.unregister("_rows_in_flight")
 
 
 class Catalog:
