@@ -237,7 +237,7 @@ class Session:
         rows = [
             dict(
                 session_id=self.session_id,
-                org_id=self.org_id,
+                org_id=self._org,
                 file_id=f.file_id,
                 range_min_timestamp_ns=f.range_min_timestamp_ns,
                 range_max_timestamp_ns=f.range_max_timestamp_ns,
@@ -248,7 +248,7 @@ class Session:
         ]
 
         def change(tx: Tx) -> Changes:
-            _require_files(tx, self.org_id, file_ids)
+            _require_files(tx, self._org, file_ids)
             tx.merge("session_files", rows, UPSERT_CONTRIBUTIONS)
             return {}
 
@@ -267,11 +267,11 @@ class Session:
         file_ids = unique_ids("file", [as_file_id(f) for f in file_ids])
 
         def change(tx: Tx) -> Changes:
-            _require_files(tx, self.org_id, file_ids)
+            _require_files(tx, self._org, file_ids)
             tx.execute(
                 "DELETE FROM session_files WHERE org_id = $org_id AND session_id = $session_id "
                 "AND list_contains($file_ids, file_id)",
-                org_id=self.org_id,
+                org_id=self._org,
                 session_id=self.session_id,
                 file_ids=file_ids,
             )
@@ -288,7 +288,7 @@ class Session:
                 SessionFile,
                 "SELECT * FROM session_files WHERE org_id = $org_id AND session_id = $session_id "
                 "AND file_id > $after ORDER BY file_id LIMIT $limit",
-                org_id=self.org_id,
+                org_id=self._org,
                 session_id=self.session_id,
                 after=after[0],
                 limit=limit,
@@ -307,7 +307,7 @@ class Session:
             return tx.records(
                 TopicIdentityRecord,
                 SESSION_TOPICS_PAGE,
-                org_id=self.org_id,
+                org_id=self._org,
                 session_id=self.session_id,
                 after_name=after[0],
                 after_topic_id=after[1],
@@ -323,11 +323,11 @@ class Session:
         now, user = self._client.now(), self._client.user
 
         def change(tx: Tx) -> Changes:
-            _require_devices(tx, self.org_id, [device_id])
+            _require_devices(tx, self._org, [device_id])
             tx.execute(
                 ATTACH_DEVICE,
                 session_id=self.session_id,
-                org_id=self.org_id,
+                org_id=self._org,
                 device_id=device_id,
                 now=now,
                 user=user,
@@ -340,11 +340,11 @@ class Session:
         """Detach a device (an unknown device is refused; one not attached is ignored)."""
 
         def change(tx: Tx) -> Changes:
-            _require_devices(tx, self.org_id, [device_id])
+            _require_devices(tx, self._org, [device_id])
             tx.execute(
                 "DELETE FROM session_devices WHERE org_id = $org_id AND session_id = $session_id "
                 "AND device_id = $device_id",
-                org_id=self.org_id,
+                org_id=self._org,
                 session_id=self.session_id,
                 device_id=device_id,
             )
@@ -361,7 +361,7 @@ class Session:
                 "SELECT device_id FROM session_devices WHERE org_id = $org_id "
                 "AND session_id = $session_id AND device_id > $after ORDER BY device_id "
                 "LIMIT $limit",
-                org_id=self.org_id,
+                org_id=self._org,
                 session_id=self.session_id,
                 after=after[0],
                 limit=limit,
@@ -388,7 +388,7 @@ class Session:
             for table in ("session_files", "session_devices", "sessions"):
                 tx.execute(
                     f"DELETE FROM {table} WHERE org_id = $org_id AND session_id = $session_id",
-                    org_id=self.org_id,
+                    org_id=self._org,
                     session_id=self.session_id,
                 )
 
@@ -411,10 +411,10 @@ class Session:
         now, user = self._client.now(), self._client.user
 
         def work(tx: Tx) -> SessionRecord:
-            current = _load(tx, self.org_id, self.session_id)
+            current = _load(tx, self._org, self.session_id)
             changes = dict(change(tx))
             if contributions_changed:
-                bounds = tx.rows(SESSION_BOUNDS, org_id=self.org_id, session_id=self.session_id)
+                bounds = tx.rows(SESSION_BOUNDS, org_id=self._org, session_id=self.session_id)
                 low, high = bounds[0] if bounds else (None, None)
                 changes.update(min_timestamp_ns=low, max_timestamp_ns=high)
             if touch:
@@ -423,7 +423,7 @@ class Session:
                 assignments = ", ".join(f"{column} = ${column}" for column in changes)
                 tx.execute(
                     f"UPDATE sessions SET {assignments} WHERE org_id = $org_id AND session_id = $session_id",
-                    org_id=self.org_id,
+                    org_id=self._org,
                     session_id=self.session_id,
                     **changes,
                 )
@@ -432,9 +432,14 @@ class Session:
         self._record = self._client.catalog.transaction(work)
         return self
 
+    @property
+    def _org(self) -> str:
+        """The session's org, once the caller is confirmed to be a member of it."""
+        return self._client.resolve_org(self._record.org_id, "owner_org_id")
+
     def _require_exists(self, tx: Tx) -> None:
-        if not tx.exists("sessions", self.org_id, session_id=self.session_id):
-            raise NotFoundError(f"session {self.session_id!r} not found in org {self.org_id!r}")
+        if not tx.exists("sessions", self._org, session_id=self.session_id):
+            raise NotFoundError(f"session {self.session_id!r} not found in org {self._org!r}")
 
     def __repr__(self) -> str:
         r = self._record
