@@ -46,7 +46,7 @@ def test_extensions_load_from_installed_packages_without_download(tmp_path: Path
     script = (
         "from sessions_lib.catalog import Catalog, CatalogLocation\n"
         f"c = Catalog(CatalogLocation.from_setting({str(tmp_path / 'cat')!r}))\n"
-        "rows = c.connection().execute(\"SELECT extension_name, install_path FROM duckdb_extensions() "
+        'rows = c.connection().execute("SELECT extension_name, install_path FROM duckdb_extensions() '
         "WHERE loaded AND extension_name IN ('ducklake', 'sqlite_scanner') ORDER BY 1\").fetchall()\n"
         "print(rows)\n"
     )

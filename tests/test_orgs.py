@@ -51,7 +51,7 @@ def test_a_caller_of_several_orgs_must_say_which(carol: Client):
         lambda: Session.for_org(roboto_client=carol),
         lambda: register_dataset("d", roboto_client=carol),
     ):
-        with pytest.raises(InvalidRequestError, match="several orgs .*org_a, org_b"):
+        with pytest.raises(InvalidRequestError, match=r"several orgs .*org_a, org_b"):
             call()
 
 
@@ -113,11 +113,11 @@ def test_other_orgs_sessions_cannot_be_changed_or_deleted(client: Client, alice:
 def test_other_orgs_files_and_devices_cannot_be_used(client: Client, alice: Client, b_world):
     own = Session.create(name="a", roboto_client=alice)
     before = table_contents(client)
-    with pytest.raises(NotFoundError, match="fl_b.*org_a"):
+    with pytest.raises(NotFoundError, match=r"fl_b.*org_a"):
         own.add_file("fl_b")
     with pytest.raises(NotFoundError, match="fl_b"):
         own.add_files([SessionFile("fl_b", 0, 1)])
-    with pytest.raises(NotFoundError, match="dv_b.*org_a"):
+    with pytest.raises(NotFoundError, match=r"dv_b.*org_a"):
         own.attach_to_device("dv_b")
     with pytest.raises(NotFoundError, match="dv_b"):
         Session.create(device_ids=["dv_b"], roboto_client=alice)
