@@ -58,6 +58,33 @@ def validate_window(what: str, min_ns: int | None, max_ns: int | None) -> None:
         )
 
 
+def validate_tags(tags: Any) -> tuple[str, ...]:
+    """Tags are a sequence of non-empty strings (a lone string is refused, not split)."""
+    if isinstance(tags, str) or not isinstance(tags, Sequence):
+        raise InvalidRequestError(f"tags must be a list of strings, got {tags!r}")
+    for tag in tags:
+        if not isinstance(tag, str) or not tag:
+            raise InvalidRequestError(f"every tag must be a non-empty string, got {tag!r}")
+    return tuple(tags)
+
+
+def validate_description(description: Any) -> None:
+    if description is not None and not isinstance(description, str):
+        raise InvalidRequestError(f"description must be a string, got {type(description).__name__}")
+
+
+def json_object_text(what: str, value: Mapping[str, Any] | None) -> str | None:
+    """A JSON object as stored text; refuses anything but a JSON-serializable mapping."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InvalidRequestError(f"{what} must be a JSON object (a mapping), got {value!r}")
+    try:
+        return json.dumps(dict(value), sort_keys=True)
+    except (TypeError, ValueError) as error:
+        raise InvalidRequestError(f"{what} is not JSON-serializable: {error}") from None
+
+
 def _frozen_json(value: Any) -> Mapping[str, Any]:
     """A JSON object as a read-only mapping; accepts a dict, a JSON string or ``None``."""
     if value is None:

@@ -16,7 +16,6 @@ extents, and the stored bounds of every session holding it are recomputed in the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any
@@ -31,6 +30,7 @@ from sessions_lib.records import (
     DeviceRecord,
     FileRecord,
     RecordedTopic,
+    json_object_text,
     validate_name,
 )
 
@@ -60,7 +60,7 @@ def register_device(
     client = resolve_client(roboto_client)
     org = client.resolve_org(org_id, "org_id")
     validate_name("device", name, required=True)
-    metadata_json = _json_object("device metadata", metadata)
+    metadata_json = json_object_text("device metadata", metadata)
     device_id = device_id or ids.new_id(ids.DEVICE)
     now = client.now()
 
@@ -303,14 +303,3 @@ def _insert_topics(tx: Tx, org: str, file: FileRecord, topics: list[RecordedTopi
 
 def _as_row(record: Any) -> dict[str, Any]:
     return {f.name: getattr(record, f.name) for f in fields(record)}
-
-
-def _json_object(what: str, value: Mapping[str, Any] | None) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise InvalidRequestError(f"{what} must be a JSON object (a mapping), got {value!r}")
-    try:
-        return json.dumps(dict(value), sort_keys=True)
-    except TypeError as error:
-        raise InvalidRequestError(f"{what} is not JSON-serializable: {error}") from None

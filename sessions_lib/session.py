@@ -13,11 +13,10 @@ bounds in that same transaction, with the rules of ``sessions_lib.queries``.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sessions_lib import ids
+from sessions_lib import session_store as store
 from sessions_lib.catalog import Tx
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.errors import NotFoundError
@@ -28,16 +27,16 @@ from sessions_lib.records import (
     SessionRecord,
     TopicIdentityRecord,
     as_file_id,
+    json_object_text,
     unique_ids,
+    validate_description,
     validate_name,
+    validate_tags,
 )
 from sessions_lib.sentinels import NotSet, NotSetType
 
 _EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
 
-Changes = Mapping[str, Any]  # session columns a change sets, by name
-
-SESSION_BOUNDS = with_rules(ONE_SESSION) + "SELECT min_timestamp_ns, max_timestamp_ns FROM session_bounds"
 SESSION_TOPICS_PAGE = (
     with_rules(ONE_SESSION)
     + """
@@ -47,22 +46,8 @@ ORDER BY name, topic_id
 LIMIT $limit
 """
 )
-# Insert new contributions, replace the range of those already held (keeping when they were added).
-UPSERT_CONTRIBUTIONS = """
-ON target.org_id = source.org_id AND target.session_id = source.session_id
-   AND target.file_id = source.file_id
-WHEN MATCHED THEN UPDATE SET
-    range_min_timestamp_ns = source.range_min_timestamp_ns,
-    range_max_timestamp_ns = source.range_max_timestamp_ns
-WHEN NOT MATCHED THEN INSERT BY NAME
-"""
-ATTACH_DEVICE = """
-INSERT INTO session_devices (session_id, org_id, device_id, created, created_by)
-SELECT $session_id, $org_id, $device_id, $now, $user
-WHERE NOT EXISTS (
-    SELECT 1 FROM session_devices
-    WHERE org_id = $org_id AND session_id = $session_id AND device_id = $device_id)
-"""
+# Sessions of an org, oldest first; narrowed to those holding a file of a dataset, or attached to
+# a device, when those parameters are not NULL.
 SESSIONS_PAGE = """
 SELECT * FROM sessions
 WHERE org_id = $org_id AND (created, session_id) > ($after_created, $after_session_id)
@@ -70,6 +55,8 @@ WHERE org_id = $org_id AND (created, session_id) > ($after_created, $after_sessi
         SELECT sf.session_id FROM session_files AS sf
         JOIN files AS f ON f.org_id = sf.org_id AND f.file_id = sf.file_id
         WHERE sf.org_id = $org_id AND f.dataset_id = $dataset_id))
+  AND ($device_id IS NULL OR session_id IN (
+        SELECT session_id FROM session_devices WHERE org_id = $org_id AND device_id = $device_id))
 ORDER BY created, session_id
 LIMIT $limit
 """
@@ -95,42 +82,37 @@ class Session:
         device_ids: Sequence[str] = (),
         caller_org_id: str | None = None,
         roboto_client: Client | None = None,
+        *,
+        description: str | None = None,
+        tags: Sequence[str] = (),
+        metadata: Mapping[str, Any] | None = None,
     ) -> Session:
         """Create a session in the caller's org, attached to ``device_ids`` (all must exist).
+
+        ``description``, ``tags`` and ``metadata`` (a JSON object) are optional extras.
 
         >>> Session.create(name="flight-2026-04-23-001", device_ids=["dv_a", "dv_b"])  # doctest: +SKIP
         """
         client = resolve_client(roboto_client)
         org_id = client.resolve_org(caller_org_id)
         validate_name("session", name)
+        validate_description(description)
+        json_object_text("session metadata", metadata)
         device_ids = unique_ids("device", list(device_ids))
         now = client.now()
-        record = SessionRecord(
-            session_id=ids.new_id(ids.SESSION),
-            org_id=org_id,
-            name=name,
-            created=now,
-            created_by=client.user,
-            modified=now,
-            modified_by=client.user,
+        record = store.new_session(
+            org_id,
+            name,
+            now,
+            client.user,
+            description=description,
+            tags=validate_tags(tags),
+            metadata=metadata,
         )
 
         def work(tx: Tx) -> None:
-            _require_devices(tx, org_id, device_ids)
-            tx.insert("sessions", [_session_row(record)])
-            tx.insert(
-                "session_devices",
-                [
-                    dict(
-                        session_id=record.session_id,
-                        org_id=org_id,
-                        device_id=device_id,
-                        created=now,
-                        created_by=client.user,
-                    )
-                    for device_id in device_ids
-                ],
-            )
+            store.insert_session(tx, record)
+            store.attach_devices(tx, org_id, record.session_id, device_ids, now, client.user)
 
         client.catalog.transaction(work)
         return cls(record, client)
@@ -145,7 +127,7 @@ class Session:
         """Load a session by id; unknown ids and other orgs' sessions are not found."""
         client = resolve_client(roboto_client)
         org_id = client.resolve_org(owner_org_id, "owner_org_id")
-        return cls(client.catalog.transaction(lambda tx: _load(tx, org_id, session_id)), client)
+        return cls(client.catalog.transaction(lambda tx: store.load_session(tx, org_id, session_id)), client)
 
     @classmethod
     def for_dataset(
@@ -157,9 +139,10 @@ class Session:
         """Iterate sessions holding any file of the dataset (an unknown dataset is not found)."""
         client = resolve_client(roboto_client)
         org_id = client.resolve_org(owner_org_id, "owner_org_id")
-        if not client.catalog.transaction(lambda tx: tx.exists("datasets", org_id, dataset_id=dataset_id)):
-            raise NotFoundError(f"dataset {dataset_id!r} not found in org {org_id!r}")
-        return _sessions(client, org_id, dataset_id)
+        client.catalog.transaction(
+            lambda tx: store.require_all(tx, "datasets", "dataset", org_id, [dataset_id])
+        )
+        return sessions_of(client, org_id, dataset_id=dataset_id)
 
     @classmethod
     def for_org(
@@ -167,7 +150,7 @@ class Session:
     ) -> Generator[Session, None, None]:
         """Iterate every session of the caller's org, oldest first."""
         client = resolve_client(roboto_client)
-        return _sessions(client, client.resolve_org(org_id, "org_id"), None)
+        return sessions_of(client, client.resolve_org(org_id, "org_id"))
 
     # -- properties -----------------------------------------------------------------------
 
@@ -213,6 +196,18 @@ class Session:
         """Upper bound over the contribution windows, Unix-epoch ns; ``None`` with none."""
         return self._record.max_timestamp_ns
 
+    @property
+    def description(self) -> str | None:
+        return self._record.description
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self._record.tags
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        return self._record.metadata
+
     # -- contributions --------------------------------------------------------------------
 
     def add_file(
@@ -230,29 +225,13 @@ class Session:
         All files must exist in the session's org and appear once in the call; otherwise nothing
         is written. Bounds are recomputed in the same transaction.
         """
-        files = [_as_session_file(f) for f in files]
-        file_ids = unique_ids("file", [f.file_id for f in files])
+        files = [as_session_file(f) for f in files]
+        unique_ids("file", [f.file_id for f in files])
         now, user = self._client.now(), self._client.user
-
-        rows = [
-            dict(
-                session_id=self.session_id,
-                org_id=self._org,
-                file_id=f.file_id,
-                range_min_timestamp_ns=f.range_min_timestamp_ns,
-                range_max_timestamp_ns=f.range_max_timestamp_ns,
-                created=now,
-                created_by=user,
-            )
-            for f in files
-        ]
-
-        def change(tx: Tx) -> Changes:
-            _require_files(tx, self._org, file_ids)
-            tx.merge("session_files", rows, UPSERT_CONTRIBUTIONS)
-            return {}
-
-        return self._change(change, contributions_changed=True)
+        return self._change(
+            lambda tx: store.put_contributions(tx, self._org, self.session_id, files, now, user),
+            contributions_changed=True,
+        )
 
     def remove_file(self, file: Any) -> Session:
         """Remove one file's contribution (a ``File`` or a raw id)."""
@@ -266,8 +245,8 @@ class Session:
         """
         file_ids = unique_ids("file", [as_file_id(f) for f in file_ids])
 
-        def change(tx: Tx) -> Changes:
-            _require_files(tx, self._org, file_ids)
+        def change(tx: Tx) -> None:
+            store.require_all(tx, "files", "file", self._org, file_ids)
             tx.execute(
                 "DELETE FROM session_files WHERE org_id = $org_id AND session_id = $session_id "
                 "AND list_contains($file_ids, file_id)",
@@ -275,7 +254,6 @@ class Session:
                 session_id=self.session_id,
                 file_ids=file_ids,
             )
-            return {}
 
         return self._change(change, contributions_changed=True)
 
@@ -321,26 +299,13 @@ class Session:
     def attach_to_device(self, device_id: str) -> None:
         """Attach a device of the session's org as a subject (attaching twice changes nothing)."""
         now, user = self._client.now(), self._client.user
-
-        def change(tx: Tx) -> Changes:
-            _require_devices(tx, self._org, [device_id])
-            tx.execute(
-                ATTACH_DEVICE,
-                session_id=self.session_id,
-                org_id=self._org,
-                device_id=device_id,
-                now=now,
-                user=user,
-            )
-            return {}
-
-        self._change(change)
+        self._change(lambda tx: store.attach_devices(tx, self._org, self.session_id, [device_id], now, user))
 
     def detach_from_device(self, device_id: str) -> None:
         """Detach a device (an unknown device is refused; one not attached is ignored)."""
 
-        def change(tx: Tx) -> Changes:
-            _require_devices(tx, self._org, [device_id])
+        def change(tx: Tx) -> None:
+            store.require_all(tx, "devices", "device", self._org, [device_id])
             tx.execute(
                 "DELETE FROM session_devices WHERE org_id = $org_id AND session_id = $session_id "
                 "AND device_id = $device_id",
@@ -348,7 +313,6 @@ class Session:
                 session_id=self.session_id,
                 device_id=device_id,
             )
-            return {}
 
         self._change(change)
 
@@ -372,12 +336,30 @@ class Session:
 
     # -- the session itself ---------------------------------------------------------------
 
-    def update(self, name: str | NotSetType | None = NotSet) -> Session:
-        """Change mutable fields: ``NotSet`` leaves a field, ``None`` clears it, a value sets it."""
+    def update(
+        self,
+        name: str | NotSetType | None = NotSet,
+        *,
+        description: str | NotSetType | None = NotSet,
+        tags: Sequence[str] | NotSetType | None = NotSet,
+        metadata: Mapping[str, Any] | NotSetType | None = NotSet,
+    ) -> Session:
+        """Change mutable fields: ``NotSet`` leaves a field, ``None`` clears it, a value sets it.
+
+        Returns this session, refreshed from the catalog.
+        """
+        changes: dict[str, Any] = {}
         if name is not NotSet:
             validate_name("session", name)
-
-        changes: Changes = {} if name is NotSet else {"name": name}
+            changes["name"] = name
+        if description is not NotSet:
+            validate_description(description)
+            changes["description"] = description
+        if tags is not NotSet:
+            changes["tags"] = () if tags is None else validate_tags(tags)
+        if metadata is not NotSet:
+            json_object_text("session metadata", metadata)
+            changes["metadata"] = {} if metadata is None else metadata
         return self._change(lambda tx: changes, touch=bool(changes))
 
     def delete(self) -> None:
@@ -398,36 +380,25 @@ class Session:
 
     def _change(
         self,
-        change: Callable[[Tx], Changes],
+        change: Callable[[Tx], store.Changes | None],
         *,
         contributions_changed: bool = False,
         touch: bool = True,
     ) -> Session:
-        """In one transaction: apply ``change``, store the fields it returns, new bounds and audit.
+        """In one transaction: apply ``change``, then store the fields it returns, new bounds and
+        audit fields.
 
-        The session row is always written when anything changed, so two concurrent changes of one
+        The session row is written whenever anything changed, so two concurrent changes of one
         session conflict in the catalog and the later one is retried on fresh data.
         """
         now, user = self._client.now(), self._client.user
 
         def work(tx: Tx) -> SessionRecord:
-            current = _load(tx, self._org, self.session_id)
-            changes = dict(change(tx))
-            if contributions_changed:
-                bounds = tx.rows(SESSION_BOUNDS, org_id=self._org, session_id=self.session_id)
-                low, high = bounds[0] if bounds else (None, None)
-                changes.update(min_timestamp_ns=low, max_timestamp_ns=high)
+            current = store.load_session(tx, self._org, self.session_id)
+            changes = dict(change(tx) or {})
             if touch:
                 changes.update(modified=now, modified_by=user)
-            if changes:
-                assignments = ", ".join(f"{column} = ${column}" for column in changes)
-                tx.execute(
-                    f"UPDATE sessions SET {assignments} WHERE org_id = $org_id AND session_id = $session_id",
-                    org_id=self._org,
-                    session_id=self.session_id,
-                    **changes,
-                )
-            return replace(current, **changes)
+            return store.save_session(tx, current, changes, recompute_bounds=contributions_changed)
 
         self._record = self._client.catalog.transaction(work)
         return self
@@ -449,25 +420,18 @@ class Session:
         )
 
 
-def _load(tx: Tx, org_id: str, session_id: str) -> SessionRecord:
-    found = tx.records(
-        SessionRecord,
-        "SELECT * FROM sessions WHERE org_id = $org_id AND session_id = $session_id",
-        org_id=org_id,
-        session_id=session_id,
-    )
-    if not found:
-        raise NotFoundError(f"session {session_id!r} not found in org {org_id!r}")
-    return found[0]
+def sessions_of(
+    client: Client, org_id: str, *, dataset_id: str | None = None, device_id: str | None = None
+) -> Generator[Session, None, None]:
+    """Lazily iterate an org's sessions, oldest first, optionally of one dataset or device."""
 
-
-def _sessions(client: Client, org_id: str, dataset_id: str | None) -> Generator[Session, None, None]:
     def fetch_page(tx: Tx, after: tuple[Any, ...], limit: int) -> list[SessionRecord]:
         return tx.records(
             SessionRecord,
             SESSIONS_PAGE,
             org_id=org_id,
             dataset_id=dataset_id,
+            device_id=device_id,
             after_created=after[0],
             after_session_id=after[1],
             limit=limit,
@@ -477,51 +441,8 @@ def _sessions(client: Client, org_id: str, dataset_id: str | None) -> Generator[
     return (Session(record, client) for record in records)
 
 
-def _require_files(tx: Tx, org_id: str, file_ids: list[str]) -> None:
-    _require_all(tx, "files", "file", org_id, file_ids)
-
-
-def _require_devices(tx: Tx, org_id: str, device_ids: list[str]) -> None:
-    _require_all(tx, "devices", "device", org_id, device_ids)
-
-
-def _require_all(tx: Tx, table: str, kind: str, org_id: str, wanted: list[str]) -> None:
-    """Refuse the request unless every id exists in the org (other orgs' ids are not found)."""
-    if not wanted:
-        return
-    column = f"{kind}_id"
-    found = {
-        row[0]
-        for row in tx.rows(
-            f"SELECT {column} FROM {table} WHERE org_id = $org_id AND list_contains($ids, {column})",
-            org_id=org_id,
-            ids=wanted,
-        )
-    }
-    missing = [i for i in wanted if i not in found]
-    if missing:
-        raise NotFoundError(f"{kind}(s) {missing} not found in org {org_id!r}; nothing was changed")
-
-
-def _as_session_file(value: Any) -> SessionFile:
+def as_session_file(value: Any) -> SessionFile:
+    """A ``SessionFile`` as given, or a whole-file contribution of a ``File`` or raw file id."""
     if isinstance(value, SessionFile):
         return value
     return SessionFile(as_file_id(value))
-
-
-def _session_row(record: SessionRecord) -> dict[str, Any]:
-    return dict(
-        session_id=record.session_id,
-        org_id=record.org_id,
-        name=record.name,
-        created=record.created,
-        created_by=record.created_by,
-        modified=record.modified,
-        modified_by=record.modified_by,
-        min_timestamp_ns=record.min_timestamp_ns,
-        max_timestamp_ns=record.max_timestamp_ns,
-        origin=record.origin,
-        description=record.description,
-        tags=list(record.tags),
-        metadata=None,
-    )

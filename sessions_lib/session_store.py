@@ -1,0 +1,189 @@
+"""Transactional verbs on sessions: the writes ``Session``, ``Device`` and ``Dataset`` compose.
+
+Each function works inside a caller's open transaction (``Tx``), so a shortcut such as
+``Device.create_session`` can create a session, attach its device, add its files and store its
+bounds together or not at all. Bounds always come from the rules in ``sessions_lib.queries``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sessions_lib import ids
+from sessions_lib.catalog import Tx
+from sessions_lib.errors import NotFoundError
+from sessions_lib.queries import ONE_SESSION, with_rules
+from sessions_lib.records import Origin, SessionFile, SessionRecord, json_object_text
+
+SESSION_BOUNDS = with_rules(ONE_SESSION) + "SELECT min_timestamp_ns, max_timestamp_ns FROM session_bounds"
+
+# Insert new contributions, replace the range of those already held (keeping when they were added).
+UPSERT_CONTRIBUTIONS = """
+ON target.org_id = source.org_id AND target.session_id = source.session_id
+   AND target.file_id = source.file_id
+WHEN MATCHED THEN UPDATE SET
+    range_min_timestamp_ns = source.range_min_timestamp_ns,
+    range_max_timestamp_ns = source.range_max_timestamp_ns
+WHEN NOT MATCHED THEN INSERT BY NAME
+"""
+# Add only contributions not held yet; held ones keep their range.
+ADD_MISSING_CONTRIBUTIONS = """
+ON target.org_id = source.org_id AND target.session_id = source.session_id
+   AND target.file_id = source.file_id
+WHEN NOT MATCHED THEN INSERT BY NAME
+"""
+ATTACH_MISSING_DEVICES = """
+ON target.org_id = source.org_id AND target.session_id = source.session_id
+   AND target.device_id = source.device_id
+WHEN NOT MATCHED THEN INSERT BY NAME
+"""
+
+Changes = Mapping[str, Any]  # session columns to set, by name
+
+
+def new_session(
+    org_id: str,
+    name: str | None,
+    now: datetime,
+    user: str,
+    *,
+    description: str | None = None,
+    tags: Sequence[str] = (),
+    metadata: Mapping[str, Any] | None = None,
+    origin: Origin = "api",
+) -> SessionRecord:
+    """A record for a session not yet stored (no contributions, so no bounds)."""
+    return SessionRecord(
+        session_id=ids.new_id(ids.SESSION),
+        org_id=org_id,
+        name=name,
+        created=now,
+        created_by=user,
+        modified=now,
+        modified_by=user,
+        origin=origin,
+        description=description,
+        tags=tuple(tags),
+        metadata=metadata,
+    )
+
+
+def insert_session(tx: Tx, record: SessionRecord) -> None:
+    tx.insert("sessions", [session_row(record)])
+
+
+def load_session(tx: Tx, org_id: str, session_id: str) -> SessionRecord:
+    """The stored session (not found if it is another org's or does not exist)."""
+    found = tx.records(
+        SessionRecord,
+        "SELECT * FROM sessions WHERE org_id = $org_id AND session_id = $session_id",
+        org_id=org_id,
+        session_id=session_id,
+    )
+    if not found:
+        raise NotFoundError(f"session {session_id!r} not found in org {org_id!r}")
+    return found[0]
+
+
+def put_contributions(
+    tx: Tx,
+    org_id: str,
+    session_id: str,
+    files: Sequence[SessionFile],
+    now: datetime,
+    user: str,
+    *,
+    replace_held: bool = True,
+) -> None:
+    """Add contributions (all files must exist in the org); held files get the new range, or are
+    left as they are with ``replace_held=False``."""
+    require_all(tx, "files", "file", org_id, [f.file_id for f in files])
+    rows = [
+        dict(
+            session_id=session_id,
+            org_id=org_id,
+            file_id=f.file_id,
+            range_min_timestamp_ns=f.range_min_timestamp_ns,
+            range_max_timestamp_ns=f.range_max_timestamp_ns,
+            created=now,
+            created_by=user,
+        )
+        for f in files
+    ]
+    tx.merge("session_files", rows, UPSERT_CONTRIBUTIONS if replace_held else ADD_MISSING_CONTRIBUTIONS)
+
+
+def attach_devices(
+    tx: Tx, org_id: str, session_id: str, device_ids: Sequence[str], now: datetime, user: str
+) -> None:
+    """Attach devices (all must exist in the org); ones already attached stay as they are."""
+    require_all(tx, "devices", "device", org_id, device_ids)
+    rows = [
+        dict(session_id=session_id, org_id=org_id, device_id=d, created=now, created_by=user)
+        for d in device_ids
+    ]
+    tx.merge("session_devices", rows, ATTACH_MISSING_DEVICES)
+
+
+def save_session(
+    tx: Tx, current: SessionRecord, changes: Changes, *, recompute_bounds: bool
+) -> SessionRecord:
+    """Write ``changes`` (and, if asked, the bounds recomputed from contributions) to the row."""
+    changes = dict(changes)
+    if recompute_bounds:
+        bounds = tx.rows(SESSION_BOUNDS, org_id=current.org_id, session_id=current.session_id)
+        low, high = bounds[0] if bounds else (None, None)
+        changes.update(min_timestamp_ns=low, max_timestamp_ns=high)
+    if not changes:
+        return current
+    stored = {
+        column: json_object_text("session metadata", value) if column == "metadata" else value
+        for column, value in changes.items()
+    }
+    assignments = ", ".join(f"{column} = ${column}" for column in stored)
+    tx.execute(
+        f"UPDATE sessions SET {assignments} WHERE org_id = $org_id AND session_id = $session_id",
+        org_id=current.org_id,
+        session_id=current.session_id,
+        **stored,
+    )
+    return replace(current, **changes)
+
+
+def require_all(tx: Tx, table: str, kind: str, org_id: str, wanted: Sequence[str]) -> None:
+    """Refuse the request unless every id exists in the org (other orgs' ids are not found)."""
+    if not wanted:
+        return
+    column = f"{kind}_id"
+    found = {
+        row[0]
+        for row in tx.rows(
+            f"SELECT {column} FROM {table} WHERE org_id = $org_id AND list_contains($ids, {column})",
+            org_id=org_id,
+            ids=list(wanted),
+        )
+    }
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise NotFoundError(f"{kind}(s) {missing} not found in org {org_id!r}; nothing was changed")
+
+
+def session_row(record: SessionRecord) -> dict[str, Any]:
+    return dict(
+        session_id=record.session_id,
+        org_id=record.org_id,
+        name=record.name,
+        created=record.created,
+        created_by=record.created_by,
+        modified=record.modified,
+        modified_by=record.modified_by,
+        min_timestamp_ns=record.min_timestamp_ns,
+        max_timestamp_ns=record.max_timestamp_ns,
+        origin=record.origin,
+        description=record.description,
+        tags=list(record.tags),
+        metadata=json_object_text("session metadata", record.metadata),
+    )
