@@ -4,6 +4,7 @@ The public face:
 
 - :class:`Session` and its records (:class:`SessionRecord`, :class:`SessionFile`,
   :class:`TopicIdentityRecord`), implementing the documented session API;
+- :class:`Device`, :class:`Dataset` and :class:`File`, with the ``create_session`` shortcuts;
 - :class:`Client`, the ``roboto_client`` argument: which catalog, which user, which orgs;
 - registration (:func:`register_device`, :func:`register_dataset`, :func:`register_file` with
   :class:`RecordedTopic`), the one write path for recordings and their extents;
@@ -12,6 +13,8 @@ The public face:
 
 from sessions_lib.catalog import Catalog, CatalogLocation
 from sessions_lib.client import Client, default_client, set_default_client
+from sessions_lib.dataset import Dataset
+from sessions_lib.device import Device
 from sessions_lib.errors import (
     CatalogError,
     ConflictError,
@@ -20,10 +23,12 @@ from sessions_lib.errors import (
     PermissionDeniedError,
     SessionsError,
 )
+from sessions_lib.file import File
 from sessions_lib.records import (
     DatasetRecord,
     DeviceRecord,
     FileRecord,
+    FileTopicRecord,
     RecordedTopic,
     SessionFile,
     SessionRecord,
@@ -41,9 +46,13 @@ __all__ = [
     "CatalogLocation",
     "Client",
     "ConflictError",
+    "Dataset",
     "DatasetRecord",
+    "Device",
     "DeviceRecord",
+    "File",
     "FileRecord",
+    "FileTopicRecord",
     "InvalidRequestError",
     "NotFoundError",
     "NotSet",

@@ -188,6 +188,34 @@ class TimelineExtentRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class FileTopicRecord:
+    """One topic of one file, with its extents (``File.list_topics``).
+
+    ``wall_spans`` gives the extents in wall clock, ordered by start.
+    """
+
+    topic_id: str
+    org_id: str
+    name: str
+    topic_part_id: str
+    schema_name: str | None
+    schema_encoding: str | None
+    message_count: int | None
+    extents: tuple[TimelineExtentRecord, ...] = ()
+
+    def __post_init__(self) -> None:
+        extents = tuple(
+            e if isinstance(e, TimelineExtentRecord) else TimelineExtentRecord(**e)
+            for e in self.extents or ()
+        )
+        object.__setattr__(self, "extents", extents)
+
+    @property
+    def wall_spans(self) -> tuple[tuple[int, int], ...]:
+        return tuple((e.min_wall_ns, e.max_wall_ns) for e in self.extents)
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceRecord:
     """A robot, drone or vehicle that produces recordings."""
 

@@ -23,7 +23,8 @@ from typing import Any
 from sessions_lib import ids
 from sessions_lib.catalog import Tx
 from sessions_lib.client import Client, resolve_client
-from sessions_lib.errors import ConflictError, InvalidRequestError, NotFoundError
+from sessions_lib.errors import ConflictError, InvalidRequestError
+from sessions_lib.lookups import require_all
 from sessions_lib.queries import SESSIONS_HOLDING_FILE, with_rules
 from sessions_lib.records import (
     DatasetRecord,
@@ -150,10 +151,8 @@ def register_file(
     now = client.now()
 
     def work(tx: Tx) -> FileRecord:
-        if not tx.exists("datasets", org, dataset_id=dataset_id):
-            raise NotFoundError(f"dataset {dataset_id!r} not found in org {org!r}")
-        if device_id is not None and not tx.exists("devices", org, device_id=device_id):
-            raise NotFoundError(f"device {device_id!r} not found in org {org!r}")
+        require_all(tx, "dataset", org, [dataset_id])
+        require_all(tx, "device", org, [device_id] if device_id is not None else [])
         existing = tx.records(
             FileRecord,
             "SELECT * FROM files WHERE org_id = $org AND dataset_id = $ds AND relative_path = $path",

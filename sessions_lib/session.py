@@ -20,6 +20,7 @@ from sessions_lib import session_store as store
 from sessions_lib.catalog import Tx
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.errors import NotFoundError
+from sessions_lib.lookups import require_all
 from sessions_lib.paging import paginate
 from sessions_lib.queries import ONE_SESSION, with_rules
 from sessions_lib.records import (
@@ -139,9 +140,7 @@ class Session:
         """Iterate sessions holding any file of the dataset (an unknown dataset is not found)."""
         client = resolve_client(roboto_client)
         org_id = client.resolve_org(owner_org_id, "owner_org_id")
-        client.catalog.transaction(
-            lambda tx: store.require_all(tx, "datasets", "dataset", org_id, [dataset_id])
-        )
+        client.catalog.transaction(lambda tx: require_all(tx, "dataset", org_id, [dataset_id]))
         return sessions_of(client, org_id, dataset_id=dataset_id)
 
     @classmethod
@@ -246,7 +245,7 @@ class Session:
         file_ids = unique_ids("file", [as_file_id(f) for f in file_ids])
 
         def change(tx: Tx) -> None:
-            store.require_all(tx, "files", "file", self._org, file_ids)
+            require_all(tx, "file", self._org, file_ids)
             tx.execute(
                 "DELETE FROM session_files WHERE org_id = $org_id AND session_id = $session_id "
                 "AND list_contains($file_ids, file_id)",
@@ -305,7 +304,7 @@ class Session:
         """Detach a device (an unknown device is refused; one not attached is ignored)."""
 
         def change(tx: Tx) -> None:
-            store.require_all(tx, "devices", "device", self._org, [device_id])
+            require_all(tx, "device", self._org, [device_id])
             tx.execute(
                 "DELETE FROM session_devices WHERE org_id = $org_id AND session_id = $session_id "
                 "AND device_id = $device_id",

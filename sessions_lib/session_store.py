@@ -14,7 +14,7 @@ from typing import Any
 
 from sessions_lib import ids
 from sessions_lib.catalog import Tx
-from sessions_lib.errors import NotFoundError
+from sessions_lib.lookups import load_one, require_all
 from sessions_lib.queries import ONE_SESSION, with_rules
 from sessions_lib.records import Origin, SessionFile, SessionRecord, json_object_text
 
@@ -27,12 +27,6 @@ ON target.org_id = source.org_id AND target.session_id = source.session_id
 WHEN MATCHED THEN UPDATE SET
     range_min_timestamp_ns = source.range_min_timestamp_ns,
     range_max_timestamp_ns = source.range_max_timestamp_ns
-WHEN NOT MATCHED THEN INSERT BY NAME
-"""
-# Add only contributions not held yet; held ones keep their range.
-ADD_MISSING_CONTRIBUTIONS = """
-ON target.org_id = source.org_id AND target.session_id = source.session_id
-   AND target.file_id = source.file_id
 WHEN NOT MATCHED THEN INSERT BY NAME
 """
 ATTACH_MISSING_DEVICES = """
@@ -77,15 +71,7 @@ def insert_session(tx: Tx, record: SessionRecord) -> None:
 
 def load_session(tx: Tx, org_id: str, session_id: str) -> SessionRecord:
     """The stored session (not found if it is another org's or does not exist)."""
-    found = tx.records(
-        SessionRecord,
-        "SELECT * FROM sessions WHERE org_id = $org_id AND session_id = $session_id",
-        org_id=org_id,
-        session_id=session_id,
-    )
-    if not found:
-        raise NotFoundError(f"session {session_id!r} not found in org {org_id!r}")
-    return found[0]
+    return load_one(tx, SessionRecord, "session", org_id, session_id)
 
 
 def put_contributions(
@@ -95,12 +81,9 @@ def put_contributions(
     files: Sequence[SessionFile],
     now: datetime,
     user: str,
-    *,
-    replace_held: bool = True,
 ) -> None:
-    """Add contributions (all files must exist in the org); held files get the new range, or are
-    left as they are with ``replace_held=False``."""
-    require_all(tx, "files", "file", org_id, [f.file_id for f in files])
+    """Add contributions (all files must exist in the org); held files get the new range."""
+    require_all(tx, "file", org_id, [f.file_id for f in files])
     rows = [
         dict(
             session_id=session_id,
@@ -113,14 +96,14 @@ def put_contributions(
         )
         for f in files
     ]
-    tx.merge("session_files", rows, UPSERT_CONTRIBUTIONS if replace_held else ADD_MISSING_CONTRIBUTIONS)
+    tx.merge("session_files", rows, UPSERT_CONTRIBUTIONS)
 
 
 def attach_devices(
     tx: Tx, org_id: str, session_id: str, device_ids: Sequence[str], now: datetime, user: str
 ) -> None:
     """Attach devices (all must exist in the org); ones already attached stay as they are."""
-    require_all(tx, "devices", "device", org_id, device_ids)
+    require_all(tx, "device", org_id, device_ids)
     rows = [
         dict(session_id=session_id, org_id=org_id, device_id=d, created=now, created_by=user)
         for d in device_ids
@@ -151,24 +134,6 @@ def save_session(
         **stored,
     )
     return replace(current, **changes)
-
-
-def require_all(tx: Tx, table: str, kind: str, org_id: str, wanted: Sequence[str]) -> None:
-    """Refuse the request unless every id exists in the org (other orgs' ids are not found)."""
-    if not wanted:
-        return
-    column = f"{kind}_id"
-    found = {
-        row[0]
-        for row in tx.rows(
-            f"SELECT {column} FROM {table} WHERE org_id = $org_id AND list_contains($ids, {column})",
-            org_id=org_id,
-            ids=list(wanted),
-        )
-    }
-    missing = [i for i in wanted if i not in found]
-    if missing:
-        raise NotFoundError(f"{kind}(s) {missing} not found in org {org_id!r}; nothing was changed")
 
 
 def session_row(record: SessionRecord) -> dict[str, Any]:
