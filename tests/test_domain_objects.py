@@ -134,7 +134,7 @@ def test_file_from_unknown_id(client: Client):
 
 
 def test_device_lifecycle(client: Client, fleet):
-    lead, wingman, _ = fleet
+    lead, _, _ = fleet
     assert [d.device_id for d in Device.for_org(roboto_client=client)] == ["dv_lead", "dv_wingman"]
     loaded = Device.from_id("dv_lead", roboto_client=client)
     assert loaded.record == lead.record and loaded.device_type == "quadcopter"
@@ -149,7 +149,7 @@ def test_device_lifecycle(client: Client, fleet):
 
 
 def test_deleting_a_device_detaches_it_and_keeps_sessions_and_files(client: Client, fleet):
-    lead, wingman, dataset = fleet
+    lead, _, dataset = fleet
     file = dataset.register_file("lead.mcap", [imu(0, 10)], device_id=lead.device_id)
     session = Session.create(device_ids=["dv_lead", "dv_wingman"], roboto_client=client).add_file(file)
     lead.delete()
