@@ -27,3 +27,11 @@ class PermissionDeniedError(SessionsError):
 
 class CatalogError(SessionsError):
     """The catalog could not be opened or answered with an error that retrying will not fix."""
+
+
+class ReaderError(SessionsError):
+    """A recording could not be read (corrupt, truncated, empty or of an unknown format).
+
+    The message names the file and what was wrong with it; ingestion records it on the file's
+    row and moves on.
+    """
