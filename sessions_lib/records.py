@@ -20,6 +20,8 @@ from sessions_lib.errors import InvalidRequestError
 MAX_NAME_LENGTH = 120
 
 Origin = Literal["api", "inferred"]
+# How a reader obtained spans: from the file's own summary/index/metadata, or by scanning records.
+IndexUsed = Literal["summary", "index", "metadata", "scan"]
 TimelineSource = Literal["log_time", "publish_time", "field"]
 TIMELINE_SOURCES: tuple[str, ...] = ("log_time", "publish_time", "field")
 
@@ -264,6 +266,14 @@ class FileRecord:
     created_by: str
     modified: datetime
     modified_by: str
+    read_method: IndexUsed | None = None
+    anchored: bool | None = None
+    notes: tuple[str, ...] = ()
+    identifiers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "notes", tuple(self.notes or ()))
+        object.__setattr__(self, "identifiers", _frozen_json(self.identifiers))
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +309,41 @@ class RecordedTopic:
             if lo > hi:
                 raise InvalidRequestError(f"topic {self.name!r}: span ({lo}, {hi}) has its min after its max")
         object.__setattr__(self, "spans", spans)
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityInterval:
+    """A span of device activity found inside a recording, e.g. a ULog armed interval.
+
+    Bounds are closed and in wall clock (stored + the recording's epoch offset) when the
+    recording is anchored, else in the recording's own clock.
+    """
+
+    kind: str  # "armed", ...
+    start_ns: int
+    end_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """One recording as a reader found it."""
+
+    format: str  # "mcap", "rosbag1", "rosbag2", "ulog", "parquet", "csv", "lerobot"
+    topics: tuple[RecordedTopic, ...]
+    index_used: IndexUsed
+    # Whether timestamps are Unix-epoch anchored (False: boot-relative or synthetic clock).
+    anchored: bool = True
+    # What may identify the device: MCAP metadata, ULog system/hardware id, ROS namespace, ...
+    identifiers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    activity: tuple[ActivityInterval, ...] = ()
+    # Plain-language facts a person should know (fallback used, metadata disagreeing, ...).
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "topics", tuple(self.topics))
+        object.__setattr__(self, "identifiers", MappingProxyType(dict(self.identifiers)))
+        object.__setattr__(self, "activity", tuple(self.activity))
+        object.__setattr__(self, "notes", tuple(self.notes))
 
 
 def as_file_id(file: Any) -> str:

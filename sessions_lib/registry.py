@@ -27,10 +27,13 @@ from sessions_lib.errors import ConflictError, InvalidRequestError
 from sessions_lib.lookups import require_all
 from sessions_lib.queries import SESSIONS_HOLDING_FILE, with_rules
 from sessions_lib.records import (
+    ActivityInterval,
     DatasetRecord,
     DeviceRecord,
     FileRecord,
+    IndexUsed,
     RecordedTopic,
+    Recording,
     json_object_text,
     validate_name,
 )
@@ -127,13 +130,20 @@ def register_file(
     format: str | None = None,
     content_hash: str | None = None,
     ingest_error: str | None = None,
+    read_method: IndexUsed | None = None,
+    anchored: bool | None = None,
+    notes: Sequence[str] = (),
+    identifiers: Mapping[str, str] | None = None,
+    activity: Sequence[ActivityInterval] = (),
     file_id: str | None = None,
     org_id: str | None = None,
     roboto_client: Client | None = None,
 ) -> FileRecord:
     """Register one file of a dataset with its topics' timeline extents, in one transaction.
 
-    ``ingest_error`` records a file that could not be read (it then carries no topics). A file
+    ``ingest_error`` records a file that could not be read (it then carries no topics);
+    ``read_method``, ``anchored``, ``notes``, ``identifiers`` and ``activity`` say how a reader
+    read it (see :func:`register_recording`). A file
     already registered at the same path keeps its id: same ``content_hash`` -> nothing changes;
     otherwise its partitions and extents are replaced and the bounds of sessions holding it
     recomputed.
@@ -176,21 +186,12 @@ def register_file(
             if unchanged:
                 return current
             new_file_id, created, created_by = current.file_id, current.created, current.created_by
-            tx.execute(
-                "DELETE FROM timeline_extents WHERE org_id = $org AND file_id = $file_id",
-                org=org,
-                file_id=new_file_id,
-            )
-            tx.execute(
-                "DELETE FROM topic_partitions WHERE org_id = $org AND file_id = $file_id",
-                org=org,
-                file_id=new_file_id,
-            )
-            tx.execute(
-                "DELETE FROM files WHERE org_id = $org AND file_id = $file_id",
-                org=org,
-                file_id=new_file_id,
-            )
+            for table in ("timeline_extents", "topic_partitions", "activity_intervals", "files"):
+                tx.execute(
+                    f"DELETE FROM {table} WHERE org_id = $org AND file_id = $file_id",
+                    org=org,
+                    file_id=new_file_id,
+                )
         else:
             new_file_id = file_id or ids.new_id(ids.FILE)
             if tx.exists("files", org, file_id=new_file_id):
@@ -213,9 +214,20 @@ def register_file(
             created_by=created_by,
             modified=now,
             modified_by=client.user,
+            read_method=read_method,
+            anchored=anchored,
+            notes=tuple(notes),
+            identifiers=identifiers,
         )
-        tx.insert("files", [_as_row(record)])
+        tx.insert("files", [_file_row(record)])
         _insert_topics(tx, org, record, topics)
+        tx.insert(
+            "activity_intervals",
+            [
+                dict(org_id=org, file_id=new_file_id, kind=a.kind, start_ns=a.start_ns, end_ns=a.end_ns)
+                for a in activity
+            ],
+        )
         if existing:
             tx.execute(REFRESH_BOUNDS_OF_SESSIONS_HOLDING_FILE, org_id=org, file_id=new_file_id)
         return record
@@ -300,5 +312,28 @@ def _insert_topics(tx: Tx, org: str, file: FileRecord, topics: list[RecordedTopi
     tx.insert("timeline_extents", extents)
 
 
-def _as_row(record: Any) -> dict[str, Any]:
-    return {f.name: getattr(record, f.name) for f in fields(record)}
+def _file_row(record: FileRecord) -> dict[str, Any]:
+    row = {f.name: getattr(record, f.name) for f in fields(record)}
+    return {
+        **row,
+        "notes": list(record.notes),
+        "identifiers": json_object_text("identifiers", record.identifiers),
+    }
+
+
+def register_recording(
+    dataset_id: str, relative_path: str, recording: Recording, **file_fields: Any
+) -> FileRecord:
+    """Register a file as a reader found it: its topics, how it was read, and its activity."""
+    return register_file(
+        dataset_id,
+        relative_path,
+        recording.topics,
+        format=recording.format,
+        read_method=recording.index_used,
+        anchored=recording.anchored,
+        notes=recording.notes,
+        identifiers=recording.identifiers,
+        activity=recording.activity,
+        **file_fields,
+    )

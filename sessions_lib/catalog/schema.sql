@@ -39,6 +39,10 @@ CREATE TABLE IF NOT EXISTS files (
     device_id      VARCHAR,
     ingest_status  VARCHAR NOT NULL,  -- 'ingested' | 'failed'
     ingest_error   VARCHAR,
+    read_method    VARCHAR,           -- how spans were read: 'summary' | 'index' | 'metadata' | 'scan'
+    anchored       BOOLEAN,           -- whether its timestamps are (or were anchored to) Unix epoch
+    notes          VARCHAR[],         -- what a person should know about how it was read
+    identifiers    JSON,              -- what may identify its device (MCAP metadata, ULog sys id, ...)
     created        TIMESTAMPTZ NOT NULL,
     created_by     VARCHAR NOT NULL,
     modified       TIMESTAMPTZ NOT NULL,
@@ -74,6 +78,16 @@ CREATE TABLE IF NOT EXISTS timeline_extents (
     min_timestamp        BIGINT NOT NULL,
     max_timestamp        BIGINT NOT NULL,
     unix_epoch_offset_ns BIGINT NOT NULL
+);
+
+-- key: (file_id, kind, start_ns); device activity found inside a recording (ULog armed, ...),
+-- in wall clock when the file is anchored
+CREATE TABLE IF NOT EXISTS activity_intervals (
+    org_id    VARCHAR NOT NULL,
+    file_id   VARCHAR NOT NULL,
+    kind      VARCHAR NOT NULL,
+    start_ns  BIGINT NOT NULL,
+    end_ns    BIGINT NOT NULL
 );
 
 -- key: session_id; min/max_timestamp_ns always equal the bounds recomputed from session_files

@@ -1,9 +1,41 @@
 """Readers: recordings to topics and timeline extents, one module per format.
 
-Each reader module exposes ``read(path: Path) -> Recording`` and raises only
-``sessions_lib.errors.ReaderError`` for a file it cannot read. Readers never touch the catalog.
+Each reader module exposes ``read(path) -> Recording`` and raises only ``ReaderError`` for a file
+it cannot read; :func:`read_recording` picks the module by the file's magic bytes, then its
+extension. Readers never touch the catalog.
 """
 
-from sessions_lib.readers.recording import ActivityInterval, Recording
+from importlib import import_module
+from pathlib import Path
 
-__all__ = ["ActivityInterval", "Recording"]
+from sessions_lib.errors import ReaderError
+from sessions_lib.readers.detect import detect_format
+from sessions_lib.readers.tabular import TabularOptions
+from sessions_lib.records import Recording
+
+# format name -> reader module (imported on first use)
+READER_MODULES: dict[str, str] = {
+    "mcap": "sessions_lib.readers.mcap",
+    "rosbag1": "sessions_lib.readers.rosbag1",
+    "rosbag2": "sessions_lib.readers.rosbag2",
+    "ulog": "sessions_lib.readers.ulog",
+    "parquet": "sessions_lib.readers.tabular",
+    "csv": "sessions_lib.readers.tabular",
+}
+
+
+def read_recording(path: Path, tabular: TabularOptions | None = None) -> Recording:
+    """Read any supported recording; ``ReaderError`` names the file and what was wrong."""
+    format_name = detect_format(path)
+    reader = import_module(READER_MODULES[format_name])
+    if format_name in ("parquet", "csv"):
+        return reader.read(path, tabular)
+    try:
+        return reader.read(path)
+    except ReaderError:
+        raise
+    except Exception as error:  # a reader bug must not stop an ingestion run: record it
+        raise ReaderError(f"{path}: {format_name} reader failed: {type(error).__name__}: {error}") from error
+
+
+__all__ = ["ReaderError", "Recording", "TabularOptions", "detect_format", "read_recording"]
