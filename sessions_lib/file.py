@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -12,10 +12,11 @@ from sessions_lib.lookups import load_one
 from sessions_lib.paging import paginate
 from sessions_lib.records import FileRecord, FileTopicRecord
 
-# One row per topic of the file, its extents gathered in start order.
+# One row per topic (or topic slice) of the file, its extents gathered in start order.
 FILE_TOPICS_PAGE = """
 SELECT
     t.topic_id, t.org_id, t.name, tp.topic_part_id, tp.schema_name, tp.schema_encoding, tp.message_count,
+    tp.partition_key, tp.row_start, tp.row_end, coalesce(tp.row_start, -1) AS slice_order,
     list(struct_pack(
         timeline_extent_id := te.timeline_extent_id, org_id := te.org_id,
         topic_part_id := te.topic_part_id, timeline_source := te.timeline_source,
@@ -25,9 +26,11 @@ SELECT
 FROM topic_partitions AS tp
 JOIN topics AS t ON t.org_id = tp.org_id AND t.topic_id = tp.topic_id
 LEFT JOIN timeline_extents AS te ON te.org_id = tp.org_id AND te.topic_part_id = tp.topic_part_id
-WHERE tp.org_id = $org_id AND tp.file_id = $file_id AND (t.name, t.topic_id) > ($after_name, $after_topic_id)
+WHERE tp.org_id = $org_id AND tp.file_id = $file_id
+  AND (t.name, t.topic_id, coalesce(tp.row_start, -1), tp.topic_part_id) > ($after_name, $after_topic_id,
+       $after_slice, $after_part)
 GROUP BY ALL
-ORDER BY t.name, t.topic_id
+ORDER BY t.name, t.topic_id, slice_order, tp.topic_part_id
 LIMIT $limit
 """
 
@@ -100,6 +103,24 @@ class File:
         return self._record.ingest_error
 
     @property
+    def read_method(self) -> str | None:
+        """How its spans were read: ``summary``/``index``/``metadata`` (the file's own), or ``scan``."""
+        return self._record.read_method
+
+    @property
+    def anchored(self) -> bool | None:
+        """Whether its timestamps are Unix-epoch (or were anchored to it, e.g. by GPS time)."""
+        return self._record.anchored
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self._record.notes
+
+    @property
+    def identifiers(self) -> Mapping[str, str]:
+        return self._record.identifiers
+
+    @property
     def created(self) -> datetime:
         return self._record.created
 
@@ -108,7 +129,8 @@ class File:
         return self._record.modified
 
     def list_topics(self) -> Generator[FileTopicRecord, None, None]:
-        """Iterate the file's topics by name, each with its extents (``wall_spans`` in wall clock)."""
+        """Iterate the file's topics by name (slices of one topic by row), each with its extents
+        (``wall_spans`` in wall clock)."""
         org_id = self._client.resolve_org(self.org_id, "owner_org_id")
 
         def fetch_page(tx: Tx, after: tuple[Any, ...], limit: int) -> list[FileTopicRecord]:
@@ -120,10 +142,15 @@ class File:
                 file_id=self.file_id,
                 after_name=after[0],
                 after_topic_id=after[1],
+                after_slice=after[2],
+                after_part=after[3],
                 limit=limit,
             )
 
-        return paginate(self._client, fetch_page, lambda t: (t.name, t.topic_id), first=("", ""))
+        def key(t: FileTopicRecord) -> tuple[Any, ...]:
+            return (t.name, t.topic_id, -1 if t.row_start is None else t.row_start, t.topic_part_id)
+
+        return paginate(self._client, fetch_page, key, first=("", "", -2, ""))
 
     def __repr__(self) -> str:
         return f"File(file_id={self.file_id!r}, relative_path={self.relative_path!r}, org_id={self.org_id!r})"

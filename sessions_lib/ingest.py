@@ -19,7 +19,7 @@ from rich.progress import Progress
 
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.errors import ReaderError
-from sessions_lib.readers import TabularOptions, read_recording
+from sessions_lib.readers import TabularOptions, lerobot, read_recording
 from sessions_lib.records import DatasetRecord, Recording
 from sessions_lib.registry import register_dataset, register_file, register_recording
 
@@ -108,13 +108,15 @@ def ingest_folder(
 
 
 def recording_paths(folder: Path) -> Iterator[Path]:
-    """Every regular file under ``folder`` except hidden ones and sidecars read with their recording."""
+    """Every regular file under ``folder`` except hidden ones and sidecars read with their recording
+    (a ROS 2 bag's ``metadata.yaml``; a LeRobot dataset's ``meta/`` and ``videos/``)."""
     for path in folder.rglob("*"):
         relative_parts = path.relative_to(folder).parts
         if any(part.startswith(".") for part in relative_parts) or path.name in SIDECAR_NAMES:
             continue
-        if path.is_file():
-            yield path
+        if not path.is_file() or (lerobot.dataset_root(path) is not None and not lerobot.is_data_file(path)):
+            continue
+        yield path
 
 
 def file_hash(path: Path) -> str:

@@ -156,7 +156,7 @@ class TopicIdentityRecord:
 
 @dataclass(frozen=True, slots=True)
 class TopicPartitionRecord:
-    """One topic as one file holds it."""
+    """One topic as one file holds it (or one slice of it, see ``RecordedTopic.partition``)."""
 
     topic_part_id: str
     org_id: str
@@ -166,6 +166,9 @@ class TopicPartitionRecord:
     schema_name: str | None
     schema_encoding: str | None
     message_count: int | None
+    partition_key: str | None = None
+    row_start: int | None = None
+    row_end: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +207,9 @@ class FileTopicRecord:
     schema_encoding: str | None
     message_count: int | None
     extents: tuple[TimelineExtentRecord, ...] = ()
+    partition_key: str | None = None
+    row_start: int | None = None
+    row_end: int | None = None
 
     def __post_init__(self) -> None:
         extents = tuple(
@@ -281,11 +287,12 @@ class RecordedTopic:
     """A topic as one recording holds it: the input a reader (or a test) gives to registration.
 
     ``spans`` are closed ``(min, max)`` intervals in the file's own clock;
-    ``wall = stored + unix_epoch_offset_ns``.
+    ``wall = stored + unix_epoch_offset_ns``. A file holding several slices of one topic (a LeRobot
+    data file with one slice per episode) gives one ``RecordedTopic`` per slice, told apart by
+    ``partition`` (e.g. ``"episode_index=3"``) and locating its rows with ``row_range``
+    (half-open ``[start, end)`` row numbers of the file).
 
-    >>> RecordedTopic("/imu", spans=((0, 5_000_000_000),), unix_epoch_offset_ns=1_700_000_000 * 10**9)
-    ... # doctest: +ELLIPSIS
-    RecordedTopic(name='/imu', ...)
+    >>> imu = RecordedTopic("/imu", spans=((0, 5_000_000_000),), unix_epoch_offset_ns=1_700_000_000 * 10**9)
     """
 
     name: str
@@ -295,8 +302,12 @@ class RecordedTopic:
     schema_name: str | None = None
     schema_encoding: str | None = None
     timeline_source: TimelineSource = "log_time"
+    partition: str | None = None
+    row_range: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
+        if self.row_range is not None and not 0 <= self.row_range[0] <= self.row_range[1]:
+            raise InvalidRequestError(f"topic {self.name!r}: row_range {self.row_range} is not [start, end)")
         if not isinstance(self.name, str) or not self.name:
             raise InvalidRequestError(f"topic name must be a non-empty string, got {self.name!r}")
         if self.timeline_source not in TIMELINE_SOURCES:

@@ -236,12 +236,12 @@ def register_file(
 
 
 def _validate_topics(relative_path: str, topics: list[RecordedTopic]) -> None:
-    names = [t.name for t in topics]
-    if len(set(names)) != len(names):
-        repeated = sorted({n for n in names if names.count(n) > 1})
+    keys = [(t.name, t.partition) for t in topics]
+    repeated = sorted({key for key in keys if keys.count(key) > 1}, key=repr)
+    if repeated:
         raise InvalidRequestError(
-            f"file {relative_path!r}: topic(s) {repeated} given more than once; "
-            f"give each topic once with all its spans"
+            f"file {relative_path!r}: topic(s) {[name for name, _ in repeated]} given more than once "
+            f"for one partition; give each topic (or slice of it) once with all its spans"
         )
     for topic in topics:
         if not isinstance(topic, RecordedTopic):
@@ -292,6 +292,9 @@ def _insert_topics(tx: Tx, org: str, file: FileRecord, topics: list[RecordedTopi
                 schema_name=topic.schema_name,
                 schema_encoding=topic.schema_encoding,
                 message_count=topic.message_count,
+                partition_key=topic.partition,
+                row_start=topic.row_range[0] if topic.row_range else None,
+                row_end=topic.row_range[1] if topic.row_range else None,
             )
         )
         extents.extend(

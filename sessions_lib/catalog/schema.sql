@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS topics (
     name      VARCHAR NOT NULL
 );
 
--- key: topic_part_id; one per (file_id, topic_id)
+-- key: topic_part_id; one per (file_id, topic_id, partition_key)
 CREATE TABLE IF NOT EXISTS topic_partitions (
     topic_part_id    VARCHAR NOT NULL,
     org_id           VARCHAR NOT NULL,
@@ -65,7 +65,10 @@ CREATE TABLE IF NOT EXISTS topic_partitions (
     device_id        VARCHAR,
     schema_name      VARCHAR,
     schema_encoding  VARCHAR,
-    message_count    BIGINT
+    message_count    BIGINT,
+    partition_key    VARCHAR,  -- a slice of the file, e.g. 'episode_index=3' (NULL: the whole topic)
+    row_start        BIGINT,   -- the slice's rows [row_start, row_end) in a tabular file
+    row_end          BIGINT
 );
 
 -- key: timeline_extent_id; wall clock = min/max_timestamp + unix_epoch_offset_ns

@@ -9,6 +9,7 @@ from importlib import import_module
 from pathlib import Path
 
 from sessions_lib.errors import ReaderError
+from sessions_lib.readers import lerobot
 from sessions_lib.readers.detect import detect_format
 from sessions_lib.readers.tabular import TabularOptions
 from sessions_lib.records import Recording
@@ -21,12 +22,16 @@ READER_MODULES: dict[str, str] = {
     "ulog": "sessions_lib.readers.ulog",
     "parquet": "sessions_lib.readers.tabular",
     "csv": "sessions_lib.readers.tabular",
+    "lerobot": "sessions_lib.readers.lerobot",
 }
 
 
 def read_recording(path: Path, tabular: TabularOptions | None = None) -> Recording:
-    """Read any supported recording; ``ReaderError`` names the file and what was wrong."""
-    format_name = detect_format(path)
+    """Read any supported recording; ``ReaderError`` names the file and what was wrong.
+
+    A data file of a LeRobot dataset is recognised by where it lies (below ``meta/info.json``).
+    """
+    format_name = "lerobot" if lerobot.is_data_file(path) else detect_format(path)
     reader = import_module(READER_MODULES[format_name])
     if format_name in ("parquet", "csv"):
         return reader.read(path, tabular)

@@ -1,4 +1,4 @@
-"""What a reader returns (``Recording``, ``ActivityInterval``); the records live in ``sessions_lib.records``."""
+"""What a reader returns: ``Recording`` and ``ActivityInterval``, defined in ``sessions_lib.records``."""
 
 from sessions_lib.records import ActivityInterval, IndexUsed, Recording
 

@@ -1,0 +1,183 @@
+"""LeRobot datasets: each episode is a slice (a row range) of a data file.
+
+A LeRobot dataset is a folder with ``meta/info.json``. Its data files (``data/chunk-*/file-*.parquet``
+in the v3 layout, ``data/chunk-*/episode_*.parquet`` in v2) hold the frames of one or more
+episodes, with ``timestamp`` in float seconds restarting at 0 for each episode. Reading a data
+file gives, for every feature (``observation.state``, ``action``, ...), one slice per episode:
+``partition="episode_index=K"``, its rows ``[start, end)`` and its span.
+
+Time: the stored times stay episode-relative, as the file carries them. Each episode's
+``unix_epoch_offset_ns`` places it on the dataset's own continuous timeline, at its first global
+frame ``index / fps``, so episodes follow each other instead of all starting at 0. That timeline
+is not Unix epoch (the dataset states no start time): the recording is unanchored.
+
+Where ``info.json`` and the data disagree (fps, features, episode lengths) the data wins and a
+note says what disagreed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from sessions_lib.errors import ReaderError
+from sessions_lib.readers.spans import split_at_gaps
+from sessions_lib.records import ActivityInterval, RecordedTopic, Recording
+
+INFO = Path("meta") / "info.json"
+EPISODES = Path("meta") / "episodes"
+# Columns that index frames rather than carry data.
+BOOKKEEPING = frozenset({"timestamp", "frame_index", "episode_index", "index", "task_index"})
+NS = 1_000_000_000
+
+
+def dataset_root(path: Path) -> Path | None:
+    """The LeRobot dataset folder holding ``path`` (a folder with ``meta/info.json``), if any."""
+    for folder in path.parents:
+        if (folder / INFO).is_file():
+            return folder
+    return None
+
+
+def is_data_file(path: Path) -> bool:
+    """Whether ``path`` is a data file of a LeRobot dataset (read by this module)."""
+    root = dataset_root(path)
+    return root is not None and path.relative_to(root).parts[0] == "data" and path.suffix == ".parquet"
+
+
+def read(path: Path) -> Recording:
+    """Read one data file of a LeRobot dataset into per-episode topic slices."""
+    root = dataset_root(path)
+    if root is None:
+        raise ReaderError(f"{path}: not inside a LeRobot dataset (no {INFO} in any parent folder)")
+    info = _info(root)
+    try:
+        frame = pl.read_parquet(path).with_row_index("row").select(pl.exclude(_video_columns(info)))
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError) as error:
+        raise ReaderError(f"{path}: not a readable LeRobot data file: {error}") from None
+    missing = [c for c in ("timestamp", "episode_index", "index") if c not in frame.columns]
+    if missing:
+        raise ReaderError(f"{path}: LeRobot data file lacks column(s) {missing}")
+
+    notes: list[str] = []
+    fps = _fps(frame, info, notes)
+    features = _features(frame, info, notes)
+    episodes = (
+        frame.group_by("episode_index", maintain_order=True)
+        .agg(
+            pl.col("row").min().alias("row_start"),
+            (pl.col("row").max() + 1).alias("row_end"),
+            pl.len().alias("frames"),
+            pl.col("index").min().alias("first_index"),
+            (pl.col("timestamp").cast(pl.Float64) * NS).round().cast(pl.Int64).alias("times_ns"),
+        )
+        .sort("episode_index")
+    )
+    topics, activity = [], []
+    for episode in episodes.iter_rows(named=True):
+        if episode["row_end"] - episode["row_start"] != episode["frames"]:
+            notes.append(f"episode {episode['episode_index']}: its rows are not contiguous")
+        offset_ns = round(episode["first_index"] / fps * NS)
+        spans = split_at_gaps(np.asarray(episode["times_ns"]))
+        activity.append(ActivityInterval("episode", spans[0][0] + offset_ns, spans[-1][1] + offset_ns))
+        topics.extend(
+            RecordedTopic(
+                feature,
+                spans=spans,
+                unix_epoch_offset_ns=offset_ns,
+                message_count=episode["frames"],
+                schema_name=schema,
+                schema_encoding="lerobot",
+                partition=f"episode_index={episode['episode_index']}",
+                row_range=(episode["row_start"], episode["row_end"]),
+            )
+            for feature, schema in features.items()
+        )
+    _check_episode_lengths(root, episodes, notes)
+    identifiers = {
+        f"lerobot.{key}": str(info[key])
+        for key in ("robot_type", "codebase_version")
+        if info.get(key) is not None
+    }
+    return Recording(
+        "lerobot",
+        tuple(topics),
+        index_used="scan",
+        anchored=False,
+        identifiers=identifiers,
+        activity=tuple(activity),
+        notes=("unanchored: episodes placed on the dataset's own timeline (index / fps)", *notes),
+    )
+
+
+def _info(root: Path) -> dict:
+    try:
+        info = json.loads((root / INFO).read_text())
+    except (OSError, ValueError) as error:
+        raise ReaderError(f"{root / INFO}: not readable JSON: {error}") from None
+    if not isinstance(info, dict):
+        raise ReaderError(f"{root / INFO}: expected a JSON object")
+    return info
+
+
+def _video_columns(info: dict) -> list[str]:
+    features = info.get("features") or {}
+    return [
+        name for name, spec in features.items() if isinstance(spec, dict) and spec.get("dtype") == "video"
+    ]
+
+
+def _fps(frame: pl.DataFrame, info: dict, notes: list[str]) -> float:
+    """Frames per second as the data shows it (median step within episodes), else info.json's."""
+    steps = (
+        frame.select(pl.col("timestamp").cast(pl.Float64).diff().over("episode_index").alias("step"))
+        .drop_nulls()
+        .filter(pl.col("step") > 0)
+    )
+    stated = info.get("fps")
+    if steps.height == 0:
+        if not isinstance(stated, int | float) or stated <= 0:
+            raise ReaderError("LeRobot dataset states no usable fps and its data has no frame steps")
+        return float(stated)
+    # float32 timestamps carry ~1e-6 relative noise: a rate to the millihertz is what they tell.
+    measured = round(1.0 / float(steps.get_column("step").median()), 3)  # type: ignore[arg-type]
+    if isinstance(stated, int | float) and stated > 0 and abs(measured - stated) / stated < 0.01:
+        return float(stated)
+    notes.append(f"info.json fps {stated!r} disagrees with the data ({measured:.3f} fps): using the data's")
+    return measured
+
+
+def _features(frame: pl.DataFrame, info: dict, notes: list[str]) -> dict[str, str]:
+    """Feature name -> schema text, for the data columns that carry data."""
+    stated = {name: spec for name, spec in (info.get("features") or {}).items() if isinstance(spec, dict)}
+    present = [c for c in frame.columns if c not in BOOKKEEPING and c != "row"]
+    for name in sorted(set(stated) - set(present) - set(_video_columns(info)) - BOOKKEEPING):
+        notes.append(f"info.json feature {name!r} has no column in the data: skipped")
+    for name in sorted(set(present) - set(stated)):
+        notes.append(f"data column {name!r} is not a feature in info.json: read anyway")
+    schemas = {}
+    for name in present:
+        spec = stated.get(name, {})
+        schemas[name] = f"{spec.get('dtype', frame.schema[name])}{spec.get('shape', '')}"
+    return schemas
+
+
+def _check_episode_lengths(root: Path, episodes: pl.DataFrame, notes: list[str]) -> None:
+    """Compare the data's frames per episode with ``meta/episodes``' ``length``, where present."""
+    files = sorted((root / EPISODES).rglob("*.parquet"))
+    if not files:
+        return
+    try:
+        stated = pl.concat([pl.read_parquet(f, columns=["episode_index", "length"]) for f in files])
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError):
+        notes.append("meta/episodes is unreadable: episode lengths not cross-checked")
+        return
+    compared = episodes.join(stated, on="episode_index", how="left")
+    for row in compared.filter(pl.col("length") != pl.col("frames")).iter_rows(named=True):
+        notes.append(
+            f"episode {row['episode_index']}: meta/episodes says {row['length']} frames, "
+            f"the data has {row['frames']}"
+        )
