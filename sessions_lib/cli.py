@@ -19,7 +19,7 @@ from sessions_lib.readers.tabular import NS_PER_UNIT, TabularOptions
 from sessions_lib.summary import summarize
 
 app = typer.Typer(no_args_is_help=True, help="Robotics sessions: recordings, extents and sessions.")
-console = Console()
+console = Console(soft_wrap=True)
 
 CatalogOption = Annotated[
     Path | None, typer.Option("--catalog", help="Catalog folder (default: $SESSIONS_CATALOG or ./.sessions).")
