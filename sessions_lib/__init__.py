@@ -16,6 +16,8 @@ from sessions_lib.client import Client, default_client, set_default_client
 from sessions_lib.dataset import Dataset
 from sessions_lib.device import Device
 from sessions_lib.errors import (
+    AlreadyExistsError,
+    CatalogBusyError,
     CatalogError,
     ConflictError,
     InvalidRequestError,
@@ -41,7 +43,9 @@ from sessions_lib.sentinels import NotSet, NotSetType
 from sessions_lib.session import Session
 
 __all__ = [
+    "AlreadyExistsError",
     "Catalog",
+    "CatalogBusyError",
     "CatalogError",
     "CatalogLocation",
     "Client",

@@ -50,8 +50,10 @@ class Client:
         else:
             self.catalog = Catalog(CatalogLocation.from_setting(Path(catalog)))
         self.user = user or os.environ.get(USER_ENV_VAR) or getpass.getuser()
-        self.org_ids: tuple[str, ...] = tuple(org_ids) if org_ids else (DEFAULT_ORG_ID,)
-        if page_size < 1:
+        if org_ids is not None and (isinstance(org_ids, str) or not org_ids):
+            raise InvalidRequestError(f"org_ids must be a non-empty list of org ids, got {org_ids!r}")
+        self.org_ids: tuple[str, ...] = tuple(org_ids) if org_ids is not None else (DEFAULT_ORG_ID,)
+        if not isinstance(page_size, int) or page_size < 1:
             raise InvalidRequestError(f"page_size must be at least 1, got {page_size}")
         self.page_size = page_size
 
@@ -66,7 +68,7 @@ class Client:
         return Client(
             self.catalog,
             user=user or self.user,
-            org_ids=org_ids or self.org_ids,
+            org_ids=self.org_ids if org_ids is None else org_ids,
             page_size=self.page_size,
         )
 

@@ -19,13 +19,11 @@ from sessions_lib.records import (
     DatasetRecord,
     FileRecord,
     RecordedTopic,
+    SessionAttributes,
     SessionFile,
     SessionRecord,
-    json_object_text,
     unique_ids,
-    validate_description,
     validate_name,
-    validate_tags,
 )
 from sessions_lib.registry import register_dataset, register_file
 from sessions_lib.session import Session
@@ -41,8 +39,8 @@ LIMIT $limit
 class FileFilter:
     """Gitignore-style include and exclude patterns over a file's relative path.
 
-    With no include patterns every file is included; ``!pattern`` negates within a list, and the
-    last matching pattern decides, as in ``.gitignore``. Exclusion wins over inclusion.
+    ``include_patterns=None`` includes every file (an empty list, none); ``!pattern`` negates within
+    a list, and the last matching pattern decides, as in ``.gitignore``. Exclusion wins.
 
     >>> FileFilter(["*.mcap", "!scratch/"], ["**/tmp-*"]).matches("flights/a.mcap")
     True
@@ -93,8 +91,9 @@ class Dataset:
     ) -> Dataset:
         """Register a dataset; a given ``dataset_id`` must be new in the org."""
         client = resolve_client(roboto_client)
+        org_id = client.resolve_org(caller_org_id, "caller_org_id")
         record = register_dataset(
-            name, root_path=root_path, dataset_id=dataset_id, org_id=caller_org_id, roboto_client=client
+            name, root_path=root_path, dataset_id=dataset_id, org_id=org_id, roboto_client=client
         )
         return cls(record, client)
 
@@ -206,10 +205,8 @@ class Dataset:
         Everything is written in one transaction.
         """
         validate_name("session", name)
-        validate_description(description)
-        json_object_text("session metadata", metadata)
-        tag_tuple = validate_tags(tags or ())
-        explicit_devices = None if device_ids is None else unique_ids("device", list(device_ids))
+        attributes = SessionAttributes(description, tags, metadata)
+        explicit_devices = None if device_ids is None else unique_ids("device", device_ids)
         selection = FileFilter(include_patterns, exclude_patterns)
         org_id = self._org
         now, user = self._client.now(), self._client.user
@@ -233,9 +230,7 @@ class Dataset:
             devices = explicit_devices
             if devices is None:
                 devices = sorted({f.device_id for f in files if f.device_id is not None})
-            record = store.new_session(
-                org_id, name, now, user, description=description, tags=tag_tuple, metadata=metadata
-            )
+            record = store.new_session(org_id, name, now, user, attributes)
             store.insert_session(tx, record)
             store.attach_devices(tx, org_id, record.session_id, devices, now, user)
             store.put_contributions(

@@ -14,13 +14,12 @@ from sessions_lib.lookups import load_one
 from sessions_lib.paging import paginate
 from sessions_lib.records import (
     DeviceRecord,
+    SessionAttributes,
     SessionFile,
     SessionRecord,
     json_object_text,
     unique_ids,
-    validate_description,
     validate_name,
-    validate_tags,
 )
 from sessions_lib.registry import register_device
 from sessions_lib.sentinels import NotSet, NotSetType
@@ -65,7 +64,7 @@ class Device:
             device_type=device_type,
             metadata=metadata,
             device_id=device_id,
-            org_id=caller_org_id,
+            org_id=client.resolve_org(caller_org_id, "caller_org_id"),
             roboto_client=client,
         )
         return cls(record, client)
@@ -216,9 +215,7 @@ class Device:
         ``files`` holds ``File`` objects, file ids, or ``SessionFile`` entries with ranges.
         """
         validate_name("session", name, required=True)
-        validate_description(description)
-        json_object_text("session metadata", metadata)
-        tag_tuple = validate_tags(tags or ())
+        attributes = SessionAttributes(description, tags, metadata)
         wanted = [as_session_file(f) for f in files or ()]
         unique_ids("file", [f.file_id for f in wanted])
         org_id = self._org
@@ -230,10 +227,8 @@ class Device:
                 SessionRecord, SESSION_BY_NAME, org_id=org_id, device_id=self.device_id, name=name
             )
             if existing:
-                return fill_in(tx, existing[0], wanted, description, tag_tuple, metadata, now, user)
-            record = store.new_session(
-                org_id, name, now, user, description=description, tags=tag_tuple, metadata=metadata
-            )
+                return fill_in(tx, existing[0], wanted, attributes, now, user)
+            record = store.new_session(org_id, name, now, user, attributes)
             store.insert_session(tx, record)
             store.attach_devices(tx, org_id, record.session_id, [self.device_id], now, user)
             store.put_contributions(tx, org_id, record.session_id, wanted, now, user)
@@ -253,9 +248,7 @@ def fill_in(
     tx: Tx,
     current: SessionRecord,
     files: list[SessionFile],
-    description: str | None,
-    tags: tuple[str, ...],
-    metadata: Mapping[str, Any] | None,
+    attributes: SessionAttributes,
     now: datetime,
     user: str,
 ) -> SessionRecord:
@@ -270,12 +263,12 @@ def fill_in(
     }
     missing_files = [f for f in files if f.file_id not in held]
     changes: dict[str, Any] = {}
-    if description is not None and current.description is None:
-        changes["description"] = description
-    if tags and not current.tags:
-        changes["tags"] = tags
-    if metadata and not current.metadata:
-        changes["metadata"] = metadata
+    if attributes.description is not None and current.description is None:
+        changes["description"] = attributes.description
+    if attributes.tags and not current.tags:
+        changes["tags"] = attributes.tags
+    if attributes.metadata and not current.metadata:
+        changes["metadata"] = attributes.metadata
     if missing_files:
         store.put_contributions(tx, current.org_id, current.session_id, missing_files, now, user)
     if changes or missing_files:

@@ -18,7 +18,15 @@ class InvalidRequestError(SessionsError, ValueError):
 
 
 class ConflictError(SessionsError):
-    """The catalog stayed busy or conflicting past the retry budget; nothing was written."""
+    """The request conflicts with the catalog's state; nothing was written."""
+
+
+class AlreadyExistsError(ConflictError):
+    """A device, dataset or file with the given id (or path) already exists in the org."""
+
+
+class CatalogBusyError(ConflictError):
+    """The catalog stayed locked or conflicting past the retry budget; retrying later may work."""
 
 
 class PermissionDeniedError(SessionsError):

@@ -85,7 +85,10 @@ def build(client: Client) -> list[Session]:
 
 def main(argv: list[str]) -> None:
     folder = Path(argv[0] if argv else ".sessions/quickstart")
-    shutil.rmtree(folder, ignore_errors=True)
+    if folder.exists():
+        if not (folder / "catalog.sqlite").is_file():
+            sys.exit(f"{folder} exists and is not a catalog folder: not touching it")
+        shutil.rmtree(folder)
     client = Client(folder, org_ids=["org_local"])
     sessions = build(client)
     print(f"catalog: {folder.absolute()}")

@@ -8,6 +8,7 @@ onto its record by name.
 from __future__ import annotations
 
 import json
+import numbers
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,18 @@ def validate_name(kind: str, name: str | None, *, required: bool = False) -> Non
         )
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def is_int64(value: Any) -> bool:
+    """An integer (Python or NumPy, not a ``bool``) that fits in int64 nanoseconds."""
+    return (
+        isinstance(value, numbers.Integral)
+        and not isinstance(value, bool)
+        and INT64_MIN <= value <= INT64_MAX
+    )
+
+
 def validate_window(what: str, min_ns: int | None, max_ns: int | None) -> None:
     """A closed window: both bounds or neither, integers, and ``min <= max``."""
     if (min_ns is None) != (max_ns is None):
@@ -52,8 +65,8 @@ def validate_window(what: str, min_ns: int | None, max_ns: int | None) -> None:
     if min_ns is None or max_ns is None:
         return
     for bound in (min_ns, max_ns):
-        if isinstance(bound, bool) or not isinstance(bound, int):
-            raise InvalidRequestError(f"{what}: range bounds must be integer nanoseconds, got {bound!r}")
+        if not is_int64(bound):
+            raise InvalidRequestError(f"{what}: range bounds must be int64 nanoseconds, got {bound!r}")
     if min_ns > max_ns:
         raise InvalidRequestError(
             f"{what}: range_min_timestamp_ns ({min_ns}) is after range_max_timestamp_ns ({max_ns})"
@@ -120,6 +133,24 @@ class SessionFile:
             self.range_min_timestamp_ns,
             self.range_max_timestamp_ns,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class SessionAttributes:
+    """A session's descriptive attributes as a caller gives them, validated on construction.
+
+    ``tags=None`` and ``metadata=None`` mean none (an empty tuple, an empty object).
+    """
+
+    description: str | None = None
+    tags: tuple[str, ...] | None = ()
+    metadata: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        validate_description(self.description)
+        object.__setattr__(self, "tags", validate_tags(self.tags or ()))
+        json_object_text("session metadata", self.metadata)
+        object.__setattr__(self, "metadata", _frozen_json(self.metadata))
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,10 +346,16 @@ class RecordedTopic:
                 f"topic {self.name!r}: timeline_source {self.timeline_source!r} is not one of "
                 f"{TIMELINE_SOURCES}"
             )
+        for span in self.spans:
+            if len(span) != 2 or not all(is_int64(bound) for bound in span):
+                raise InvalidRequestError(f"topic {self.name!r}: span {span!r} is not two int64 nanoseconds")
+            if span[0] > span[1]:
+                raise InvalidRequestError(f"topic {self.name!r}: span {span} has its min after its max")
         spans = tuple((int(lo), int(hi)) for lo, hi in self.spans)
-        for lo, hi in spans:
-            if lo > hi:
-                raise InvalidRequestError(f"topic {self.name!r}: span ({lo}, {hi}) has its min after its max")
+        if not is_int64(self.unix_epoch_offset_ns):
+            raise InvalidRequestError(f"topic {self.name!r}: unix_epoch_offset_ns must be int64 nanoseconds")
+        if self.message_count is not None and not is_int64(self.message_count):
+            raise InvalidRequestError(f"topic {self.name!r}: message_count must be an integer")
         object.__setattr__(self, "spans", spans)
 
 
@@ -368,7 +405,13 @@ def as_file_id(file: Any) -> str:
 
 
 def unique_ids(kind: str, ids: Sequence[str]) -> list[str]:
-    """The ids in order, refusing an id given twice in one request."""
+    """The ids in order, refusing a lone string (not split into characters), a non-string id and an
+    id given twice in one request."""
+    if isinstance(ids, str) or not isinstance(ids, Sequence):
+        raise InvalidRequestError(f"{kind} ids must be a list of ids, got {ids!r}")
+    for one in ids:
+        if not isinstance(one, str) or not one:
+            raise InvalidRequestError(f"{kind} id must be a non-empty string, got {one!r}")
     repeated = sorted(i for i, count in Counter(ids).items() if count > 1)
     if repeated:
         raise InvalidRequestError(f"{kind} id(s) {repeated} given more than once in one request")

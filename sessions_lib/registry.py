@@ -23,7 +23,7 @@ from typing import Any
 from sessions_lib import ids
 from sessions_lib.catalog import Tx
 from sessions_lib.client import Client, resolve_client
-from sessions_lib.errors import ConflictError, InvalidRequestError
+from sessions_lib.errors import AlreadyExistsError, InvalidRequestError
 from sessions_lib.lookups import require_all
 from sessions_lib.queries import SESSIONS_HOLDING_FILE, with_rules
 from sessions_lib.records import (
@@ -34,14 +34,13 @@ from sessions_lib.records import (
     IndexUsed,
     RecordedTopic,
     Recording,
+    is_int64,
     json_object_text,
     validate_name,
 )
 
 INGESTED = "ingested"
 FAILED = "failed"
-
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 REFRESH_BOUNDS_OF_SESSIONS_HOLDING_FILE = f"""
 UPDATE sessions
@@ -64,13 +63,14 @@ def register_device(
     client = resolve_client(roboto_client)
     org = client.resolve_org(org_id, "org_id")
     validate_name("device", name, required=True)
+    _optional("device", device_type=device_type)
     metadata_json = json_object_text("device metadata", metadata)
     device_id = device_id or ids.new_id(ids.DEVICE)
     now = client.now()
 
     def work(tx: Tx) -> DeviceRecord:
         if tx.exists("devices", org, device_id=device_id):
-            raise ConflictError(f"device {device_id!r} already exists in org {org!r}")
+            raise AlreadyExistsError(f"device {device_id!r} already exists in org {org!r}")
         row = dict(
             device_id=device_id,
             org_id=org,
@@ -112,7 +112,7 @@ def register_dataset(
 
     def work(tx: Tx) -> DatasetRecord:
         if tx.exists("datasets", org, dataset_id=dataset_id):
-            raise ConflictError(f"dataset {dataset_id!r} already exists in org {org!r}")
+            raise AlreadyExistsError(f"dataset {dataset_id!r} already exists in org {org!r}")
         tx.insert("datasets", [row])
         return DatasetRecord(**row)
 
@@ -152,6 +152,21 @@ def register_file(
     org = client.resolve_org(org_id, "org_id")
     if not isinstance(relative_path, str) or not relative_path:
         raise InvalidRequestError(f"relative_path must be a non-empty string, got {relative_path!r}")
+    _optional(
+        f"file {relative_path!r}",
+        uri=uri,
+        format=format,
+        content_hash=content_hash,
+        ingest_error=ingest_error,
+    )
+    if size_bytes is not None and not (is_int64(size_bytes) and size_bytes >= 0):
+        raise InvalidRequestError(
+            f"file {relative_path!r}: size_bytes must be a byte count, got {size_bytes!r}"
+        )
+    if ingest_error == "":
+        raise InvalidRequestError(
+            f"file {relative_path!r}: ingest_error must say what went wrong, not be empty"
+        )
     topics = list(topics)
     _validate_topics(relative_path, topics)
     if ingest_error is not None and topics:
@@ -173,7 +188,7 @@ def register_file(
         if existing:
             current = existing[0]
             if file_id is not None and file_id != current.file_id:
-                raise ConflictError(
+                raise AlreadyExistsError(
                     f"file {relative_path!r} of dataset {dataset_id!r} is already registered "
                     f"as {current.file_id!r}, not {file_id!r}"
                 )
@@ -195,7 +210,7 @@ def register_file(
         else:
             new_file_id = file_id or ids.new_id(ids.FILE)
             if tx.exists("files", org, file_id=new_file_id):
-                raise ConflictError(f"file {new_file_id!r} already exists in org {org!r}")
+                raise AlreadyExistsError(f"file {new_file_id!r} already exists in org {org!r}")
             created, created_by = now, client.user
 
         record = FileRecord(
@@ -235,7 +250,19 @@ def register_file(
     return client.catalog.transaction(work)
 
 
+def _optional(what: str, **values: Any) -> None:
+    """Each value is a string or ``None``."""
+    for name, value in values.items():
+        if value is not None and not isinstance(value, str):
+            raise InvalidRequestError(f"{what}: {name} must be a string, got {type(value).__name__}")
+
+
 def _validate_topics(relative_path: str, topics: list[RecordedTopic]) -> None:
+    for topic in topics:
+        if not isinstance(topic, RecordedTopic):
+            raise InvalidRequestError(
+                f"file {relative_path!r}: topics must be RecordedTopic, got {type(topic).__name__}"
+            )
     keys = [(t.name, t.partition) for t in topics]
     repeated = sorted({key for key in keys if keys.count(key) > 1}, key=repr)
     if repeated:
@@ -244,14 +271,8 @@ def _validate_topics(relative_path: str, topics: list[RecordedTopic]) -> None:
             f"for one partition; give each topic (or slice of it) once with all its spans"
         )
     for topic in topics:
-        if not isinstance(topic, RecordedTopic):
-            raise InvalidRequestError(
-                f"file {relative_path!r}: topics must be RecordedTopic, got {type(topic).__name__}"
-            )
         for lo, hi in topic.spans:
-            if not _INT64_MIN <= lo + topic.unix_epoch_offset_ns <= _INT64_MAX or not (
-                _INT64_MIN <= hi + topic.unix_epoch_offset_ns <= _INT64_MAX
-            ):
+            if not (is_int64(lo + topic.unix_epoch_offset_ns) and is_int64(hi + topic.unix_epoch_offset_ns)):
                 raise InvalidRequestError(
                     f"file {relative_path!r}, topic {topic.name!r}: span ({lo}, {hi}) plus offset "
                     f"{topic.unix_epoch_offset_ns} does not fit in int64 nanoseconds"

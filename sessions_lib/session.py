@@ -19,11 +19,12 @@ from typing import Any
 from sessions_lib import session_store as store
 from sessions_lib.catalog import Tx
 from sessions_lib.client import Client, resolve_client
-from sessions_lib.errors import NotFoundError
+from sessions_lib.errors import InvalidRequestError, NotFoundError
 from sessions_lib.lookups import require_all
 from sessions_lib.paging import paginate
 from sessions_lib.queries import ONE_SESSION, with_rules
 from sessions_lib.records import (
+    SessionAttributes,
     SessionFile,
     SessionRecord,
     TopicIdentityRecord,
@@ -85,7 +86,7 @@ class Session:
         roboto_client: Client | None = None,
         *,
         description: str | None = None,
-        tags: Sequence[str] = (),
+        tags: Sequence[str] | None = (),
         metadata: Mapping[str, Any] | None = None,
     ) -> Session:
         """Create a session in the caller's org, attached to ``device_ids`` (all must exist).
@@ -97,19 +98,10 @@ class Session:
         client = resolve_client(roboto_client)
         org_id = client.resolve_org(caller_org_id)
         validate_name("session", name)
-        validate_description(description)
-        json_object_text("session metadata", metadata)
-        device_ids = unique_ids("device", list(device_ids))
+        attributes = SessionAttributes(description, tags, metadata)
+        device_ids = unique_ids("device", device_ids)
         now = client.now()
-        record = store.new_session(
-            org_id,
-            name,
-            now,
-            client.user,
-            description=description,
-            tags=validate_tags(tags),
-            metadata=metadata,
-        )
+        record = store.new_session(org_id, name, now, client.user, attributes)
 
         def work(tx: Tx) -> None:
             store.insert_session(tx, record)
@@ -216,6 +208,11 @@ class Session:
         range_max_timestamp_ns: int | None = None,
     ) -> Session:
         """Include one file (a ``File`` or a raw id), whole or narrowed to a closed sub-window."""
+        if isinstance(file, SessionFile):
+            raise InvalidRequestError(
+                "add_file takes a File or a file id, with optional range bounds; "
+                "pass SessionFile entries to add_files"
+            )
         return self.add_files([SessionFile(as_file_id(file), range_min_timestamp_ns, range_max_timestamp_ns)])
 
     def add_files(self, files: Sequence[SessionFile]) -> Session:
@@ -224,6 +221,8 @@ class Session:
         All files must exist in the session's org and appear once in the call; otherwise nothing
         is written. Bounds are recomputed in the same transaction.
         """
+        if isinstance(files, str) or not isinstance(files, Sequence):
+            raise InvalidRequestError(f"files must be a list of SessionFile entries, got {files!r}")
         files = [as_session_file(f) for f in files]
         unique_ids("file", [f.file_id for f in files])
         now, user = self._client.now(), self._client.user
@@ -242,7 +241,7 @@ class Session:
         Files unknown to the org are refused (nothing written); known files the session does not
         hold are ignored, so a repeated removal is harmless.
         """
-        file_ids = unique_ids("file", [as_file_id(f) for f in file_ids])
+        file_ids = unique_ids("file", file_ids)
 
         def change(tx: Tx) -> None:
             require_all(tx, "file", self._org, file_ids)

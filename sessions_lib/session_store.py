@@ -16,7 +16,7 @@ from sessions_lib import ids
 from sessions_lib.catalog import Tx
 from sessions_lib.lookups import load_one, require_all
 from sessions_lib.queries import ONE_SESSION, with_rules
-from sessions_lib.records import Origin, SessionFile, SessionRecord, json_object_text
+from sessions_lib.records import Origin, SessionAttributes, SessionFile, SessionRecord, json_object_text
 
 SESSION_BOUNDS = with_rules(ONE_SESSION) + "SELECT min_timestamp_ns, max_timestamp_ns FROM session_bounds"
 
@@ -43,10 +43,8 @@ def new_session(
     name: str | None,
     now: datetime,
     user: str,
+    attributes: SessionAttributes,
     *,
-    description: str | None = None,
-    tags: Sequence[str] = (),
-    metadata: Mapping[str, Any] | None = None,
     origin: Origin = "api",
 ) -> SessionRecord:
     """A record for a session not yet stored (no contributions, so no bounds)."""
@@ -59,9 +57,9 @@ def new_session(
         modified=now,
         modified_by=user,
         origin=origin,
-        description=description,
-        tags=tuple(tags),
-        metadata=metadata,
+        description=attributes.description,
+        tags=attributes.tags,
+        metadata=attributes.metadata,
     )
 
 

@@ -94,7 +94,7 @@ def table_contents(client: Client) -> dict[str, list[tuple]]:
     """Every row of every table, sorted: to assert that a refused call wrote nothing."""
     tables = [
         "devices", "datasets", "files", "topics", "topic_partitions", "timeline_extents",
-        "sessions", "session_files", "session_devices",
+        "sessions", "session_files", "session_devices", "activity_intervals",
     ]  # fmt: skip
     return client.catalog.transaction(
         lambda tx: {t: sorted(tx.rows(f"SELECT * FROM {t}"), key=repr) for t in tables}

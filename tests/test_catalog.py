@@ -9,13 +9,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sessions_lib import CatalogError, Client, ConflictError, Session
+from sessions_lib import CatalogBusyError, CatalogError, Client, Session
 from sessions_lib.catalog import Catalog, CatalogLocation, RetryPolicy
 from sessions_lib.catalog.lake import SCHEMA_SQL
 
 TABLES = {
     "devices", "datasets", "files", "topics", "topic_partitions", "timeline_extents",
-    "sessions", "session_files", "session_devices",
+    "sessions", "session_files", "session_devices", "activity_intervals",
 }  # fmt: skip
 
 
@@ -105,7 +105,7 @@ def test_retry_gives_up_with_a_conflict_error_and_writes_nothing(client: Client)
         tx.execute(INSERT_DATASET, id="ds_never")
         raise duckdb.TransactionException("Failed to commit: database is locked")
 
-    with pytest.raises(ConflictError, match="stayed locked or conflicting"):
+    with pytest.raises(CatalogBusyError, match="stayed locked or conflicting"):
         catalog.transaction(always_locked)
     assert catalog.transaction(lambda tx: tx.scalar("SELECT count(*) FROM datasets")) == 0
     catalog.close()

@@ -9,9 +9,10 @@ from tests.conftest import Recordings
 FILES_PER_WORKER = 100
 
 
-def add_files_one_by_one(catalog_dir: str, session_id: str, file_ids: list[str], user: str) -> int:
+def add_files_one_by_one(catalog_dir: str, session_id: str, file_ids: list[str], user: str, start) -> int:
     client = Client(catalog_dir, user=user, org_ids=["org_a"])
     session = Session.from_id(session_id, roboto_client=client)
+    start.wait()  # both processes begin together, so their writes overlap
     for i, file_id in enumerate(file_ids):
         if i % 5 == 4:  # now and then re-add with a range: an update, never a second row
             session.add_file(file_id, range_min_timestamp_ns=i * 10, range_max_timestamp_ns=i * 10 + 5)
@@ -29,10 +30,15 @@ def test_two_processes_adding_files_to_one_session(client: Client, recordings: R
     session = Session.create(name="busy", roboto_client=client)
     ids = [f.file_id for f in files]
     halves = [ids[0::2], ids[1::2]]
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(2) as pool:
+        start = manager.Barrier(2)
         done = pool.starmap(
             add_files_one_by_one,
-            [(str(catalog_dir), session.session_id, half, f"worker-{n}") for n, half in enumerate(halves)],
+            [
+                (str(catalog_dir), session.session_id, half, f"worker-{n}", start)
+                for n, half in enumerate(halves)
+            ],
         )
     assert done == [FILES_PER_WORKER, FILES_PER_WORKER]
 

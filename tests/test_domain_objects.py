@@ -14,6 +14,7 @@ from sessions_lib import (
     InvalidRequestError,
     NotFoundError,
     NotSet,
+    PermissionDeniedError,
     RecordedTopic,
     Session,
     SessionFile,
@@ -193,10 +194,11 @@ def test_device_create_session_resent_reuses_and_fills_in(client: Client, fleet)
     assert table_contents(client) == before  # nothing left to fill in: nothing written
 
 
-def concurrent_create_session(catalog_dir: str, file_ids: list[str], names: list[str]) -> None:
+def concurrent_create_session(catalog_dir: str, file_ids: list[str], names: list[str], start) -> None:
     client = Client(catalog_dir, user="racer", org_ids=["org_a"])
     device = Device.from_id("dv_lead", roboto_client=client)
     for name in names:
+        start.wait()  # both processes send the same call at the same moment
         device.create_session(name, files=file_ids)
 
 
@@ -204,8 +206,10 @@ def test_device_create_session_from_two_processes_makes_one_session(client: Clie
     lead, _, dataset = fleet
     file_ids = [dataset.register_file(f"f{i}.mcap", [imu(i, i + 1)]).file_id for i in range(3)]
     names = [f"race-{i}" for i in range(8)]
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
-        pool.starmap(concurrent_create_session, [(str(catalog_dir), file_ids, names)] * 2)
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(2) as pool:
+        start = manager.Barrier(2)
+        pool.starmap(concurrent_create_session, [(str(catalog_dir), file_ids, names, start)] * 2)
     sessions = list(lead.list_sessions())
     assert sorted(s.name for s in sessions) == names
     for session in sessions:
@@ -365,6 +369,6 @@ def test_shortcut_refusals_write_nothing(client: Client, fleet):
     with pytest.raises(NotFoundError, match=file.file_id):
         File.from_id(file.file_id, roboto_client=bob)
     forged = Dataset(b_dataset.record, client)
-    with pytest.raises(Exception, match="not a member of org 'org_b'"):
+    with pytest.raises(PermissionDeniedError, match="not a member of org 'org_b'"):
         forged.create_session("stolen")
     assert table_contents(client) == before

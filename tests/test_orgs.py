@@ -1,9 +1,12 @@
 """Callers and orgs: which org a call acts in, and that no org sees or changes another's rows."""
 
+from dataclasses import replace
+
 import pytest
 
 from sessions_lib import (
     Client,
+    Device,
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
@@ -106,6 +109,42 @@ def test_other_orgs_sessions_cannot_be_changed_or_deleted(client: Client, alice:
         lambda: list(forged.list_devices()),
     ):
         with pytest.raises((PermissionDeniedError, NotFoundError)):
+            call()
+    assert table_contents(client) == before
+
+
+def test_sql_is_scoped_even_for_a_handle_claiming_the_callers_org(client: Client, alice: Client, b_world):
+    """A handle whose record says org_a but whose id is org B's: every query filters by org and
+    finds nothing, so nothing of org B is read or written."""
+    session = b_world[0]
+    forged = Session(replace(session.record, org_id="org_a"), alice)
+    before = table_contents(client)
+    for call in (
+        lambda: forged.update(name="hijacked"),
+        lambda: forged.add_file("fl_b"),
+        lambda: forged.attach_to_device("dv_b"),
+        lambda: forged.delete(),
+        lambda: list(forged.list_files()),
+        lambda: list(forged.list_topics()),
+        lambda: list(forged.list_devices()),
+    ):
+        with pytest.raises(NotFoundError, match="not found in org 'org_a'"):
+            call()
+    assert table_contents(client) == before
+
+
+def test_other_orgs_devices_cannot_be_changed_or_deleted(client: Client, alice: Client, b_world):
+    before = table_contents(client)
+    with pytest.raises(NotFoundError):
+        Device.from_id("dv_b", roboto_client=alice)
+    forged = Device(
+        replace(
+            Device.from_id("dv_b", roboto_client=client.as_caller(org_ids=["org_b"])).record, org_id="org_a"
+        ),
+        alice,
+    )
+    for call in (lambda: forged.update(name="mine"), forged.delete, lambda: forged.create_session("x")):
+        with pytest.raises(NotFoundError):
             call()
     assert table_contents(client) == before
 

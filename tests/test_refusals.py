@@ -3,10 +3,14 @@
 import pytest
 
 from sessions_lib import (
+    AlreadyExistsError,
+    CatalogBusyError,
+    CatalogError,
     Client,
     ConflictError,
     InvalidRequestError,
     NotFoundError,
+    PermissionDeniedError,
     RecordedTopic,
     Session,
     SessionFile,
@@ -49,7 +53,7 @@ def test_inverted_range(client: Client, session: Session):
 
 
 def test_non_integer_range(client: Client, session: Session):
-    refused(client, InvalidRequestError, "integer", lambda: session.add_file("fl_held", 1.5, 2))
+    refused(client, InvalidRequestError, "int64 nanoseconds", lambda: session.add_file("fl_held", 1.5, 2))
 
 
 def test_unknown_file_refuses_the_whole_call(client: Client, recordings: Recordings, session: Session):
@@ -131,17 +135,53 @@ def test_registration_refusals(client: Client, recordings: Recordings):
 
 def test_duplicate_ids_on_registration(client: Client, recordings: Recordings):
     recordings.device(device_id="dv_one")
-    refused(client, ConflictError, "dv_one.*already exists", lambda: recordings.device(device_id="dv_one"))
+    refused(
+        client, AlreadyExistsError, "dv_one.*already exists", lambda: recordings.device(device_id="dv_one")
+    )
     dataset = recordings.dataset()
     recordings.file({"/imu": [(0, 1)]}, file_id="fl_one", dataset_id=dataset.dataset_id)
     refused(
         client,
-        ConflictError,
+        AlreadyExistsError,
         "fl_one.*already exists",
         lambda: recordings.file({"/imu": [(0, 1)]}, file_id="fl_one", dataset_id=dataset.dataset_id),
     )
 
 
-def test_every_error_is_a_sessions_error():
-    for error in (NotFoundError, InvalidRequestError, ConflictError):
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda s: s.add_file("fl_held", 0, 2**63), "int64"),
+        (lambda s: s.add_file(SessionFile("fl_held", 1, 2)), "pass SessionFile entries to add_files"),
+        (lambda s: s.add_files(None), "list of SessionFile"),
+        (lambda s: s.remove_files("fl_held"), "list of ids"),
+        (lambda s: Session.create(device_ids="dv_one", roboto_client=s._client), "list of ids"),
+        (lambda s: RecordedTopic("/imu", ((0, "a"),)), "two int64"),
+        (lambda s: RecordedTopic("/imu", ((0, 1, 2),)), "two int64"),
+        (lambda s: RecordedTopic("/imu", ((0.5, 1),)), "two int64"),
+        (lambda s: register_file("ds_x", "a", ["not a topic"], roboto_client=s._client), "RecordedTopic"),
+        (lambda s: register_file("ds_x", "a", size_bytes="big", roboto_client=s._client), "size_bytes"),
+        (lambda s: register_file("ds_x", "a", ingest_error="", roboto_client=s._client), "ingest_error"),
+        (lambda s: Client(s._client.catalog, org_ids=[]), "non-empty list of org ids"),
+        (lambda s: Client(s._client.catalog, page_size="3"), "page_size"),
+    ],
+)
+def test_bad_input_raises_the_librarys_own_error(client: Client, session: Session, call, message: str):
+    before = table_contents(client)
+    with pytest.raises(InvalidRequestError, match=message):
+        call(session)
+    assert table_contents(client) == before
+
+
+def test_error_hierarchy():
+    for error in (
+        NotFoundError,
+        InvalidRequestError,
+        ConflictError,
+        AlreadyExistsError,
+        CatalogBusyError,
+        PermissionDeniedError,
+        CatalogError,
+    ):
         assert issubclass(error, SessionsError)
+    assert issubclass(AlreadyExistsError, ConflictError) and issubclass(CatalogBusyError, ConflictError)

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from sessions_lib.catalog.extensions import load_extensions
 from sessions_lib.catalog.location import CatalogLocation
-from sessions_lib.errors import CatalogError, ConflictError, SessionsError
+from sessions_lib.errors import CatalogBusyError, CatalogError, SessionsError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -157,7 +157,7 @@ class Catalog:
             self._retrying(lambda: connection.execute(self.location.attach_sql(LAKE)))
             connection.execute(f"USE {LAKE}")
             self._run(connection, lambda tx: tx.execute(SCHEMA_SQL))
-        except duckdb.Error as error:
+        except (duckdb.Error, SessionsError) as error:
             connection.close()
             raise CatalogError(
                 f"cannot open the catalog at {self.location.metadata_path}: {error}"
@@ -202,7 +202,7 @@ class Catalog:
                 if not is_retryable(error):
                     raise CatalogError(f"catalog error: {error}") from error
                 last_error = error
-        raise ConflictError(
+        raise CatalogBusyError(
             f"the catalog at {self.location.metadata_path} stayed locked or conflicting for "
             f"{self.retry.deadline_s:.0f}s; nothing was written (last error: {last_error})"
         ) from last_error
