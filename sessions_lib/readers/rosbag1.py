@@ -1,0 +1,560 @@
+"""ROS 1 bags (``.bag``, format 2.0): per-topic spans from the bag's own index, or from a record scan.
+
+An indexed bag is opened with rosbags' ``Reader``, which reads only the index: the connection and
+chunk info records at ``index_pos`` and the index data records after each chunk, i.e. every
+message's connection and receive time, without decompressing a chunk or decoding a message. That
+gives exact per-topic counts and first/last times, and spans split where a topic goes silent.
+
+A bag without a usable index (``index_pos`` 0 because its recorder never closed it, a file cut
+off before its index, an index that contradicts its chunk infos) is scanned instead: the record
+headers are walked from the start, chunks are decompressed, and each message data record gives its
+connection and time; payloads are never decoded. The scan keeps everything before the first damaged
+record and says where it stopped.
+
+Topic names are normalized as rosbags does (``//a/b/`` -> ``/a/b``); schema names keep the bag's
+own ROS 1 spelling (``turtlesim/Pose``); times are ``log_time`` (when the recorder received the
+message). The namespace helpers here are shared with ``readers/rosbag2.py``.
+"""
+
+from __future__ import annotations
+
+import bz2
+import mmap
+import struct
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import lz4.frame
+import numpy as np
+from rosbags.rosbag1 import Reader as IndexReader
+from rosbags.rosbag1 import ReaderError as RosbagsReaderError
+from rosbags.rosbag1.reader import normalize as normalize_topic
+
+from sessions_lib.errors import ReaderError
+from sessions_lib.readers.recording import IndexUsed, Recording
+from sessions_lib.readers.spans import split_at_gaps
+from sessions_lib.records import RecordedTopic
+
+BAG_MAGIC = b"#ROSBAG V2.0\n"
+# MCAP's name for ROS 1 message definitions, so a bag and its MCAP conversion agree.
+SCHEMA_ENCODING = "ros1msg"
+
+# Two messages of one topic more than this apart start a new span (both ROS readers). 10 s, as the
+# MCAP reader uses, so a ROS bag and its MCAP twin get the same spans; longer than the period of the
+# slow topics ROS graphs publish (/diagnostics and the demo talker at 1 Hz, whose jitter crosses 1 s;
+# battery state at 0.2 Hz), far shorter than a recorder pause or a robot switched off (minutes).
+ROS_SPAN_GAP_NS = 10 * 1_000_000_000
+
+# Receive times before 2000-01-01 are not wall clock: the recorder ran on simulated or boot time.
+EARLIEST_WALL_CLOCK_NS = 946_684_800 * 1_000_000_000
+
+# Topics every ROS graph has whatever the robot is called; they say nothing about its namespace.
+GLOBAL_TOPICS = frozenset(
+    {
+        "/clock",
+        "/diagnostics",
+        "/diagnostics_agg",
+        "/events/write_split",
+        "/parameter_events",
+        "/rosout",
+        "/rosout_agg",
+        "/tf",
+        "/tf_static",
+    }
+)
+_SERVICE_EVENT_SUFFIX = "/_service_event"
+
+# Record op codes of bag format 2.0.
+_OP_MESSAGE_DATA = 0x02
+_OP_BAG_HEADER = 0x03
+_OP_INDEX_DATA = 0x04
+_OP_CHUNK = 0x05
+_OP_CHUNK_INFO = 0x06
+_OP_CONNECTION = 0x07
+
+_KNOWN_OPS = frozenset(
+    {_OP_MESSAGE_DATA, _OP_BAG_HEADER, _OP_INDEX_DATA, _OP_CHUNK, _OP_CHUNK_INFO, _OP_CONNECTION}
+)
+
+# A record running past the end: the usual cause, and the other one.
+_CUT = "cut off, or a corrupt length field"
+
+_UINT32 = struct.Struct("<I")
+_TIME = struct.Struct("<II")
+
+# What rosbags raises while parsing a damaged index: its own error, and the struct/lookup/assert
+# failures of its fast index-data path. Any of them means "this index cannot be trusted".
+_INDEX_FAILURES = (
+    RosbagsReaderError,
+    struct.error,
+    AssertionError,
+    KeyError,
+    IndexError,
+    ValueError,
+    OverflowError,
+    OSError,
+    MemoryError,  # a corrupt length field can ask for gigabytes
+)
+
+
+def read(path: Path) -> Recording:
+    """The topics of the ROS 1 bag at ``path``, from its index when usable, else from a scan.
+
+    Raises ``ReaderError`` (naming the file and the cause) for anything that is not a readable
+    ROS 1 bag: a missing, empty or foreign file, a cut-off bag header, an encrypted bag, or damage
+    before the first complete message.
+    """
+    path = Path(path)
+    header = _read_bag_header(path)
+    if header.index_pos == 0:
+        return _scan(path, header, "the bag has no index (index_pos is 0: its recorder did not close it)")
+    if header.index_pos > header.file_size:
+        return _scan(
+            path,
+            header,
+            f"the file is cut off: its index should start at byte {header.index_pos} "
+            f"but the file has {header.file_size} bytes",
+        )
+    try:
+        return _from_index(path)
+    except _IndexUnusable as unusable:
+        return _scan(path, header, f"its index could not be used ({unusable})")
+
+
+# --- the bag header ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _BagHeader:
+    """The bag header record: where the index is and where the data records begin."""
+
+    index_pos: int
+    records_start: int
+    file_size: int
+
+
+def _read_bag_header(path: Path) -> _BagHeader:
+    try:
+        with path.open("rb") as file:
+            head = file.read(1 << 16)
+            file_size = file.seek(0, 2)
+    except OSError as error:
+        raise ReaderError(f"{path}: cannot be opened as a ROS 1 bag: {error.strerror or error}") from None
+    if not head:
+        raise ReaderError(f"{path}: empty file (0 bytes), not a ROS 1 bag")
+    if not head.startswith(BAG_MAGIC):
+        if head.startswith(b"#ROSBAG V"):
+            version = head.split(b"\n", 1)[0].decode("ascii", "replace")
+            raise ReaderError(f"{path}: {version!r} bag; only ROS bag format 2.0 can be read")
+        raise ReaderError(f"{path}: not a ROS 1 bag: starts with {head[:13]!r}, expected {BAG_MAGIC!r}")
+    walker = _RecordWalker(head, len(BAG_MAGIC), len(head), "file")
+    record = next(iter(walker), None)
+    if record is None:
+        raise ReaderError(f"{path}: unreadable bag header record: {walker.damage or 'none found'}")
+    if record.op != _OP_BAG_HEADER:
+        raise ReaderError(f"{path}: first record has op {record.op:#04x}, expected a bag header (0x03)")
+    if record.data_end > file_size:
+        raise ReaderError(f"{path}: cut off inside its bag header record (the file has {file_size} bytes)")
+    if record.fields.get(b"encryptor"):
+        encryptor = record.fields[b"encryptor"].decode("utf-8", "replace")
+        raise ReaderError(f"{path}: encrypted bag ({encryptor!r}); encrypted bags cannot be read")
+    try:
+        (index_pos,) = struct.unpack("<Q", record.fields[b"index_pos"])
+    except (KeyError, struct.error):
+        raise ReaderError(f"{path}: bag header record lacks a valid 8-byte index_pos field") from None
+    return _BagHeader(index_pos, record.data_end, file_size)
+
+
+# --- the index path ------------------------------------------------------------------------------
+
+
+class _IndexUnusable(Exception):
+    """The bag has an index but it cannot be read or contradicts itself; scan instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Connection:
+    """A connection record as a reader needs it."""
+
+    conn_id: int
+    topic: str
+    msgtype: str  # ROS 1 spelling, e.g. "turtlesim/Pose"
+    callerid: str | None
+
+
+def _from_index(path: Path) -> Recording:
+    try:
+        reader = IndexReader(path)
+        reader.open()
+    except _INDEX_FAILURES as error:
+        raise _IndexUnusable(_describe(error)) from None
+    try:
+        connections = [
+            _Connection(c.id, c.topic, _ros1_type(c.msgtype), getattr(c.ext, "callerid", None))
+            for c in reader.connections
+        ]
+        chunk_infos = list(reader.chunk_infos)
+        indexes = dict(reader.indexes)
+    finally:
+        reader.close()
+
+    # The index data records must agree with the chunk infos: same count per (chunk, connection)
+    # and every time inside its chunk's [start, end]. rosbags stores ``end_time + 1``.
+    bounds = {info.pos: (info.start_time, info.end_time) for info in chunk_infos}
+    found = Counter((conn_id, entry.chunk_pos) for conn_id, entries in indexes.items() for entry in entries)
+    declared = Counter(
+        {
+            (conn_id, info.pos): count
+            for info in chunk_infos
+            for conn_id, count in info.connection_counts.items()
+        }
+    )
+    differing = sorted(key for key in set(found) | set(declared) if found[key] != declared[key])
+    if differing:
+        key = differing[0]
+        raise _IndexUnusable(
+            f"index data of connection {key[0]} in the chunk at byte {key[1]} holds {found[key]} "
+            f"entries but its chunk info declares {declared[key]}"
+        )
+    for conn_id, entries in indexes.items():
+        for entry in entries:
+            start, end = bounds[entry.chunk_pos]
+            if not start <= entry.time < end:
+                raise _IndexUnusable(
+                    f"index time {entry.time} of connection {conn_id} lies outside its chunk's "
+                    f"[{start}, {end - 1}] at byte {entry.chunk_pos}"
+                )
+
+    times = {
+        conn_id: np.fromiter((e.time for e in entries), np.int64, len(entries))
+        for conn_id, entries in indexes.items()
+    }
+    return _recording(connections, times, "index", [])
+
+
+def _ros1_type(normalized: str) -> str:
+    """The bag's own type spelling: rosbags turns ``pkg/Name`` into ``pkg/msg/Name``."""
+    parts = normalized.split("/")
+    if len(parts) == 3 and parts[1] == "msg":
+        return f"{parts[0]}/{parts[2]}"
+    return normalized
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error.args[0]) if len(error.args) == 1 else str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+# --- the scan path -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    """One record's header fields and where its data lies."""
+
+    offset: int
+    op: int
+    fields: Mapping[bytes, bytes]
+    data_start: int
+    data_end: int  # as declared; past the buffer's end when ``cut``
+    cut: bool
+
+
+class _RecordWalker:
+    """Walks ``[header_len][header][data_len][data]`` records in ``buffer[start:end]``.
+
+    Stops at the first record it cannot frame and keeps why in ``damage``. A record whose data runs
+    past ``end`` is still yielded (``cut``), so a cut-off chunk can be salvaged.
+    """
+
+    def __init__(self, buffer: bytes | mmap.mmap, start: int, end: int, where: str) -> None:
+        self.buffer = buffer
+        self.start = start
+        self.end = end
+        self.where = where
+        self.damage: str | None = None
+
+    def __iter__(self) -> Iterator[_Record]:
+        buffer, pos, end = self.buffer, self.start, self.end
+        while pos < end:
+            if end - pos < 4:
+                self.damage = f"the {self.where} ends inside the record at byte {pos} (cut off)"
+                return
+            (header_len,) = _UINT32.unpack_from(buffer, pos)
+            header_end = pos + 4 + header_len
+            if header_end + 4 > end:
+                self.damage = f"the {self.where} ends inside the header of the record at byte {pos} ({_CUT})"
+                return
+            fields = _header_fields(buffer, pos + 4, header_end)
+            if fields is None:
+                self.damage = f"malformed record header at byte {pos} of the {self.where}"
+                return
+            op = fields.get(b"op", b"")
+            if len(op) != 1:
+                self.damage = f"the record at byte {pos} of the {self.where} has no one-byte op field"
+                return
+            (data_len,) = _UINT32.unpack_from(buffer, header_end)
+            data_start = header_end + 4
+            data_end = data_start + data_len
+            yield _Record(pos, op[0], fields, data_start, data_end, data_end > end)
+            if data_end > end:
+                self.damage = f"the {self.where} ends inside the data of the record at byte {pos} ({_CUT})"
+                return
+            pos = data_end
+
+
+def _header_fields(buffer: bytes | mmap.mmap, pos: int, end: int) -> dict[bytes, bytes] | None:
+    """``name=value`` fields of one record header, or ``None`` if they do not frame exactly."""
+    fields: dict[bytes, bytes] = {}
+    while pos < end:
+        if end - pos < 4:
+            return None
+        (size,) = _UINT32.unpack_from(buffer, pos)
+        pos += 4
+        if pos + size > end:
+            return None
+        name, sep, value = buffer[pos : pos + size].partition(b"=")
+        if not sep:
+            return None
+        fields[name] = value
+        pos += size
+    return fields
+
+
+@dataclass
+class _ScanTally:
+    """What a scan has found so far."""
+
+    connections: dict[int, _Connection]
+    times: defaultdict[int, array[int]]
+    notes: list[str]
+    damage: str | None = None
+
+    def add_connection(self, record: _Record, buffer: bytes | mmap.mmap) -> str | None:
+        """Register a connection record; the reason it is malformed, else ``None``."""
+        try:
+            conn_id = _UINT32.unpack(record.fields[b"conn"])[0]
+            topic = normalize_topic(record.fields[b"topic"].decode())
+        except (KeyError, struct.error, UnicodeDecodeError, IndexError):
+            return f"connection record at byte {record.offset} lacks a valid conn or topic field"
+        details = _header_fields(buffer, record.data_start, record.data_end) or {}
+        msgtype = details.get(b"type", b"").decode("utf-8", "replace") or "unknown"
+        callerid = details.get(b"callerid", b"").decode("utf-8", "replace") or None
+        self.connections.setdefault(conn_id, _Connection(conn_id, topic, msgtype, callerid))
+        return None
+
+    def add_message(self, record: _Record) -> str | None:
+        """Count a message data record by its header fields; the reason it is malformed, else ``None``."""
+        try:
+            conn_id = _UINT32.unpack(record.fields[b"conn"])[0]
+            sec, nsec = _TIME.unpack(record.fields[b"time"])
+        except (KeyError, struct.error):
+            return f"message record at byte {record.offset} lacks a valid conn or time field"
+        self.times[conn_id].append(sec * 1_000_000_000 + nsec)
+        return None
+
+
+def _scan(path: Path, header: _BagHeader, reason: str) -> Recording:
+    tally = _ScanTally({}, defaultdict(lambda: array("q")), [])
+    try:
+        with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as buffer:
+            _scan_records(buffer, header, tally)
+    except (OSError, ValueError) as error:
+        raise ReaderError(f"{path}: {reason}, and its records could not be scanned: {error}") from None
+    message_count = sum(len(times) for times in tally.times.values())
+    if tally.damage is not None and message_count == 0:
+        raise ReaderError(
+            f"{path}: {reason}, and a scan found no complete message before damage: {tally.damage}"
+        )
+    notes = [f"{reason}; spans come from a scan of its record headers (payloads not decoded)"]
+    if tally.damage is not None:
+        notes.append(f"scan stopped early, {message_count} messages kept: {tally.damage}")
+    notes.extend(tally.notes)
+    times = {conn_id: np.frombuffer(values, dtype=np.int64) for conn_id, values in tally.times.items()}
+    return _recording(list(tally.connections.values()), times, "scan", notes)
+
+
+def _scan_records(buffer: mmap.mmap, header: _BagHeader, tally: _ScanTally) -> None:
+    walker = _RecordWalker(buffer, header.records_start, len(buffer), "file")
+    for record in walker:
+        if record.op == _OP_CHUNK:
+            _scan_chunk(buffer, record, tally)
+        elif record.op not in _KNOWN_OPS:
+            tally.damage = f"the record at byte {record.offset} has unknown op {record.op:#04x}"
+        elif record.cut:
+            pass  # the walker says where the file ends
+        elif record.op == _OP_CONNECTION:
+            tally.damage = tally.add_connection(record, buffer)
+        elif record.op == _OP_MESSAGE_DATA:
+            tally.damage = tally.add_message(record)
+        if tally.damage is not None:
+            return
+    tally.damage = walker.damage
+
+
+_DECOMPRESSORS: dict[bytes, Callable[[], Callable[[bytes], bytes]]] = {
+    b"none": lambda: lambda data: data,
+    b"lz4": lambda: lz4.frame.LZ4FrameDecompressor().decompress,
+    b"bz2": lambda: bz2.BZ2Decompressor().decompress,
+}
+
+
+def _scan_chunk(buffer: mmap.mmap, chunk: _Record, tally: _ScanTally) -> None:
+    """Count the connection and message records inside one chunk; a damaged chunk is noted, not fatal.
+
+    A streaming decompressor also yields what a cut-off last chunk still holds.
+    """
+    compression = chunk.fields.get(b"compression", b"none")
+    decompressor = _DECOMPRESSORS.get(compression)
+    if decompressor is None:
+        tally.notes.append(f"chunk at byte {chunk.offset} has unknown compression {compression!r}; skipped")
+        return
+    try:
+        data = decompressor()(buffer[chunk.data_start : chunk.data_end])
+    except (RuntimeError, OSError, ValueError, EOFError, MemoryError) as error:
+        tally.notes.append(f"chunk at byte {chunk.offset} could not be decompressed ({error}); skipped")
+        return
+    declared_size = chunk.fields.get(b"size", b"")
+    if not chunk.cut and len(declared_size) == 4 and _UINT32.unpack(declared_size)[0] != len(data):
+        tally.notes.append(
+            f"chunk at byte {chunk.offset} holds {len(data)} bytes of records, its header says "
+            f"{_UINT32.unpack(declared_size)[0]}"
+        )
+    walker = _RecordWalker(data, 0, len(data), f"chunk at byte {chunk.offset}")
+    problem: str | None = None
+    for record in walker:
+        if record.cut:
+            break
+        if record.op == _OP_CONNECTION:
+            problem = tally.add_connection(record, data)
+        elif record.op == _OP_MESSAGE_DATA:
+            problem = tally.add_message(record)
+        else:
+            problem = f"record at byte {record.offset} of the chunk has unexpected op {record.op:#04x}"
+        if problem is not None:
+            break
+    problem = problem or walker.damage
+    if problem is not None and not chunk.cut:
+        tally.notes.append(f"chunk at byte {chunk.offset} is damaged ({problem}); its later records skipped")
+
+
+# --- shared by both paths ------------------------------------------------------------------------
+
+
+def _recording(
+    connections: list[_Connection],
+    times: Mapping[int, np.ndarray],
+    index_used: IndexUsed,
+    notes: list[str],
+) -> Recording:
+    """Connections and their message times, grouped into one ``RecordedTopic`` per topic name."""
+    notes = list(notes)
+    known = {c.conn_id for c in connections}
+    orphans = sum(len(t) for conn_id, t in times.items() if conn_id not in known)
+    if orphans:
+        notes.append(f"{orphans} messages on connection ids without a connection record were left out")
+    by_topic: dict[str, list[_Connection]] = defaultdict(list)
+    for connection in connections:
+        by_topic[connection.topic].append(connection)
+
+    topics: list[RecordedTopic] = []
+    silent: list[str] = []
+    for name in sorted(by_topic):
+        members = by_topic[name]
+        arrays = [times[c.conn_id] for c in members if c.conn_id in times and len(times[c.conn_id])]
+        if not arrays:
+            silent.append(name)
+            continue
+        all_times = np.concatenate(arrays)
+        per_type = Counter[str]()
+        for connection in members:
+            per_type[connection.msgtype] += len(times.get(connection.conn_id, ()))
+        schema_name = per_type.most_common(1)[0][0]
+        if len(+per_type) > 1:
+            notes.append(
+                f"topic {name!r} carries several message types {sorted(+per_type)}; named {schema_name!r}"
+            )
+        topics.append(
+            RecordedTopic(
+                name,
+                spans=split_at_gaps(all_times, ROS_SPAN_GAP_NS),
+                message_count=int(all_times.size),
+                schema_name=schema_name,
+                schema_encoding=SCHEMA_ENCODING,
+                timeline_source="log_time",
+            )
+        )
+    if silent:
+        notes.append(f"{len(silent)} topics have a connection but no messages and are left out: {silent}")
+    if not topics:
+        notes.append("the bag holds no messages")
+    anchored, anchor_note = wall_clock_check(topics)
+    if anchor_note:
+        notes.append(anchor_note)
+    identifiers = namespace_identifiers(t.name for t in topics)
+    callerids = sorted({c.callerid for c in connections if c.callerid})
+    if callerids:
+        identifiers["ros.callerids"] = ",".join(callerids)
+    return Recording(
+        format="rosbag1",
+        topics=topics,
+        index_used=index_used,
+        anchored=anchored,
+        identifiers=identifiers,
+        notes=notes,
+    )
+
+
+def wall_clock_check(topics: Iterable[RecordedTopic]) -> tuple[bool, str | None]:
+    """Whether the topics' times look like Unix-epoch wall clock, and a note when they do not.
+
+    ROS stamps with wall clock unless the graph ran on ``/clock`` (simulation), which starts near 0.
+    """
+    earliest = min((t.spans[0][0] for t in topics if t.spans), default=None)
+    if earliest is None or earliest >= EARLIEST_WALL_CLOCK_NS:
+        return True, None
+    return False, (
+        f"earliest time {earliest} ns is before 2000-01-01: simulated or boot time, not wall clock"
+    )
+
+
+def topic_namespaces(topic_names: Iterable[str]) -> tuple[str, ...]:
+    """First path segments of namespaced topics, e.g. ``("/drone1",)`` for ``/drone1/imu``.
+
+    Graph-wide topics (``/tf``, ``/rosout``, ...) and a service's ``/_service_event`` suffix are
+    ignored; a topic directly under ``/`` has no namespace.
+
+    >>> topic_namespaces(["/drone1/imu", "/drone1/gps/fix", "/tf", "/rosout"])
+    ('/drone1',)
+    """
+    namespaces: set[str] = set()
+    for name in topic_names:
+        if name in GLOBAL_TOPICS:
+            continue
+        name = name.removesuffix(_SERVICE_EVENT_SUFFIX)
+        segments = [s for s in name.split("/") if s]
+        if len(segments) >= 2:
+            namespaces.add("/" + segments[0])
+    return tuple(sorted(namespaces))
+
+
+def namespace_identifiers(topic_names: Iterable[str]) -> dict[str, str]:
+    """``ros.namespaces`` (comma-separated) and, when all namespaced topics share one, ``ros.namespace``.
+
+    ``ros.namespace`` is set only if every non-global topic lives under that one namespace, so a
+    bag of ``/drone1/...`` topics identifies ``/drone1`` but ``/turtle1/...`` plus ``/turtle2/...`` does not.
+
+    >>> namespace_identifiers(["/drone1/imu", "/drone1/gps", "/tf"])
+    {'ros.namespaces': '/drone1', 'ros.namespace': '/drone1'}
+    """
+    names = [n for n in topic_names if n not in GLOBAL_TOPICS]
+    namespaces = topic_namespaces(names)
+    identifiers: dict[str, str] = {}
+    if namespaces:
+        identifiers["ros.namespaces"] = ",".join(namespaces)
+    if len(namespaces) == 1 and all(n.startswith(namespaces[0] + "/") for n in names):
+        identifiers["ros.namespace"] = namespaces[0]
+    return identifiers
