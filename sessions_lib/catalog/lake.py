@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import fields
+from datetime import timedelta
 from importlib import resources
 from typing import Any, TypeVar
 
@@ -206,6 +207,31 @@ class Catalog:
             f"the catalog at {self.location.metadata_path} stayed locked or conflicting for "
             f"{self.retry.deadline_s:.0f}s; nothing was written (last error: {last_error})"
         ) from last_error
+
+    def compact(self, keep_snapshots_for: timedelta = timedelta(days=7)) -> None:
+        """Maintenance: move rows inlined in the metadata database into Parquet, merge small files,
+        rewrite files full of deletions, and drop snapshots (and their files) older than the window.
+
+        Small writes (every ``add_file``) are inlined in the metadata database; without this the
+        database grows and every query scans the inlined rows.
+        """
+        older = f"older_than => now() - INTERVAL {int(keep_snapshots_for.total_seconds())} SECOND"
+        steps = (
+            f"CALL ducklake_flush_inlined_data('{LAKE}')",
+            f"CALL ducklake_merge_adjacent_files('{LAKE}')",
+            f"CALL ducklake_rewrite_data_files('{LAKE}')",
+            f"CALL ducklake_expire_snapshots('{LAKE}', {older})",
+            f"CALL ducklake_cleanup_old_files('{LAKE}', {older})",
+        )
+        connection = self.connection()
+        for step in steps:
+            self._retrying(lambda step=step: connection.cursor().execute(step).fetchall())
+
+    def size_bytes(self) -> int:
+        """Bytes on disk: the metadata database (with its WAL) and every data file."""
+        metadata = self.location.metadata_path
+        files = [metadata, metadata.with_name(metadata.name + "-wal"), *self.location.data_path.rglob("*")]
+        return sum(f.stat().st_size for f in files if f.is_file())
 
     def close(self) -> None:
         """Detach and close this process's connection (it reopens on next use)."""
