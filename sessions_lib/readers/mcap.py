@@ -7,7 +7,7 @@ channel to its chunk's range and hide a silence inside a chunk. Exact times come
 records written right after each chunk (located by ``ChunkIndex.message_index_offsets``): one
 ``(log_time, offset)`` pair per message per channel; reading them is an index read, no chunk is
 decompressed. Only the message indexes that can change a span are read: per channel, chunks whose
-time ranges chain within the gap (the hull of neighbours at most ``MAX_GAP_IN_SPAN_NS``) must share
+time ranges chain within the gap (the hull of neighbours at most ``SPAN_GAP_NS``) must share
 one span, so only the chunks that may hold its first or last message are read; a chunk longer than the
 gap is read whole. Counts come from the Statistics record (all message indexes are read when it is
 absent). Measured with ``tests/benchmarks/bench_mcap.py`` (100 MB, 92 chunks): reading every message
@@ -25,7 +25,7 @@ over), chunks are decompressed and walked the same way. A cut or unreadable reco
 spans then cover the readable part and a note says where it stopped.
 
 Spans: a channel's log times are split wherever two consecutive messages are more than
-``MAX_GAP_IN_SPAN_NS`` apart. Both paths give the spans of that rule, so the spans do not depend on the
+``SPAN_GAP_NS`` apart. Both paths give the spans of that rule, so the spans do not depend on the
 path or on how the file was chunked. Channels sharing a topic name become one topic.
 
     >>> read(Path("drive.mcap")).topics[0].spans  # doctest: +SKIP
@@ -57,19 +57,10 @@ from mcap.opcode import Opcode
 from mcap.records import Channel, Chunk, ChunkIndex, Header, Metadata, MetadataIndex, Schema, Statistics
 
 from sessions_lib.errors import ReaderError
-from sessions_lib.readers.recording import Recording
-from sessions_lib.records import RecordedTopic
+from sessions_lib.readers.spans import SPAN_GAP_NS, is_wall_clock
+from sessions_lib.records import RecordedTopic, Recording
 
 MAGIC = b"\x89MCAP0\r\n"
-
-# Two messages of one channel more than this apart start a new span. Longer than the period of the
-# slow periodic topics robots log (diagnostics at 1 Hz, battery state at 0.2 Hz: 5 s), so a
-# continuous stream stays one span however it is chunked; far shorter than a recorder pause or a
-# device switched off (minutes), so real silences stay visible to session inference.
-MAX_GAP_IN_SPAN_NS = 10 * 10**9
-
-# Log times all below this (1973-03-03 as Unix time) are taken as a relative clock, not Unix epoch.
-EPOCH_FLOOR_NS = 10**17
 
 # Metadata values longer than this are documents (rosbag2's serialized_metadata), not identifiers.
 MAX_IDENTIFIER_CHARS = 256
@@ -175,18 +166,16 @@ def spans_of_times(times: array) -> list[tuple[int, int]]:
     if len(times) < _TIMES_FOR_ARROW:
         ordered: list[int] | pa.Array = sorted(times)
         low, high = ordered[0], ordered[-1]
-        if high - low <= MAX_GAP_IN_SPAN_NS:
+        if high - low <= SPAN_GAP_NS:
             return [(low, high)]
-        cuts = [
-            i for i, (before, after) in enumerate(pairwise(ordered), 1) if after - before > MAX_GAP_IN_SPAN_NS
-        ]
+        cuts = [i for i, (before, after) in enumerate(pairwise(ordered), 1) if after - before > SPAN_GAP_NS]
     else:
         ordered = pa.Array.from_buffers(pa.uint64(), len(times), [None, pa.py_buffer(times)]).sort()
         low, high = ordered[0].as_py(), ordered[-1].as_py()
-        if high - low <= MAX_GAP_IN_SPAN_NS:
+        if high - low <= SPAN_GAP_NS:
             return [(low, high)]
         # pairwise_diff puts ordered[i] - ordered[i - 1] at position i.
-        gaps = pc.greater(pc.pairwise_diff(ordered), MAX_GAP_IN_SPAN_NS)
+        gaps = pc.greater(pc.pairwise_diff(ordered), SPAN_GAP_NS)
         cuts = pc.indices_nonzero(gaps).to_pylist()
     starts = [0, *cuts]
     ends = [cut - 1 for cut in cuts] + [len(times) - 1]
@@ -201,7 +190,7 @@ def merge_spans(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     """Spans of one topic merged where they overlap or are at most the gap apart, ordered by start."""
     merged: list[tuple[int, int]] = []
     for low, high in sorted(spans):
-        if merged and low - merged[-1][1] <= MAX_GAP_IN_SPAN_NS:
+        if merged and low - merged[-1][1] <= SPAN_GAP_NS:
             merged[-1] = (merged[-1][0], max(merged[-1][1], high))
         else:
             merged.append((low, high))
@@ -438,7 +427,7 @@ def _linked_runs(chunks: list[ChunkIndex]) -> list[list[ChunkIndex]]:
     for chunk in ordered[1:]:
         # Sorted by start: the pair's hull starts at the previous chunk's start.
         end = chunk.message_end_time
-        if (end if end > previous_end else previous_end) - previous_start <= MAX_GAP_IN_SPAN_NS:
+        if (end if end > previous_end else previous_end) - previous_start <= SPAN_GAP_NS:
             runs[-1].append(chunk)
         else:
             runs.append([chunk])
@@ -658,10 +647,10 @@ def _recording(findings: _Findings, index_used: Literal["summary", "scan"]) -> R
     if topics:
         low = min(t.spans[0][0] for t in topics)
         high = max(t.spans[-1][1] for t in topics)
-        if high < EPOCH_FLOOR_NS:
+        if not is_wall_clock(low):
             anchored = False
             notes.append(
-                f"log times run from {low} to {high} ns, before 1973 as Unix time: taken as a relative "
+                f"log times run from {low} to {high} ns, before 2000 as Unix time: taken as a relative "
                 "clock, not anchored"
             )
     return Recording(

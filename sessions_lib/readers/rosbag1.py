@@ -23,7 +23,7 @@ import mmap
 import struct
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,38 +34,13 @@ from rosbags.rosbag1 import ReaderError as RosbagsReaderError
 from rosbags.rosbag1.reader import normalize as normalize_topic
 
 from sessions_lib.errors import ReaderError
-from sessions_lib.readers.recording import IndexUsed, Recording
+from sessions_lib.readers.ros import namespace_identifiers, wall_clock_check
 from sessions_lib.readers.spans import split_at_gaps
-from sessions_lib.records import RecordedTopic
+from sessions_lib.records import IndexUsed, RecordedTopic, Recording
 
 BAG_MAGIC = b"#ROSBAG V2.0\n"
 # MCAP's name for ROS 1 message definitions, so a bag and its MCAP conversion agree.
 SCHEMA_ENCODING = "ros1msg"
-
-# Two messages of one topic more than this apart start a new span (both ROS readers). 10 s, as the
-# MCAP reader uses, so a ROS bag and its MCAP twin get the same spans; longer than the period of the
-# slow topics ROS graphs publish (/diagnostics and the demo talker at 1 Hz, whose jitter crosses 1 s;
-# battery state at 0.2 Hz), far shorter than a recorder pause or a robot switched off (minutes).
-ROS_SPAN_GAP_NS = 10 * 1_000_000_000
-
-# Receive times before 2000-01-01 are not wall clock: the recorder ran on simulated or boot time.
-EARLIEST_WALL_CLOCK_NS = 946_684_800 * 1_000_000_000
-
-# Topics every ROS graph has whatever the robot is called; they say nothing about its namespace.
-GLOBAL_TOPICS = frozenset(
-    {
-        "/clock",
-        "/diagnostics",
-        "/diagnostics_agg",
-        "/events/write_split",
-        "/parameter_events",
-        "/rosout",
-        "/rosout_agg",
-        "/tf",
-        "/tf_static",
-    }
-)
-_SERVICE_EVENT_SUFFIX = "/_service_event"
 
 # Record op codes of bag format 2.0.
 _OP_MESSAGE_DATA = 0x02
@@ -480,7 +455,7 @@ def _recording(
         topics.append(
             RecordedTopic(
                 name,
-                spans=split_at_gaps(all_times, ROS_SPAN_GAP_NS),
+                spans=split_at_gaps(all_times),
                 message_count=int(all_times.size),
                 schema_name=schema_name,
                 schema_encoding=SCHEMA_ENCODING,
@@ -506,55 +481,3 @@ def _recording(
         identifiers=identifiers,
         notes=notes,
     )
-
-
-def wall_clock_check(topics: Iterable[RecordedTopic]) -> tuple[bool, str | None]:
-    """Whether the topics' times look like Unix-epoch wall clock, and a note when they do not.
-
-    ROS stamps with wall clock unless the graph ran on ``/clock`` (simulation), which starts near 0.
-    """
-    earliest = min((t.spans[0][0] for t in topics if t.spans), default=None)
-    if earliest is None or earliest >= EARLIEST_WALL_CLOCK_NS:
-        return True, None
-    return False, (
-        f"earliest time {earliest} ns is before 2000-01-01: simulated or boot time, not wall clock"
-    )
-
-
-def topic_namespaces(topic_names: Iterable[str]) -> tuple[str, ...]:
-    """First path segments of namespaced topics, e.g. ``("/drone1",)`` for ``/drone1/imu``.
-
-    Graph-wide topics (``/tf``, ``/rosout``, ...) and a service's ``/_service_event`` suffix are
-    ignored; a topic directly under ``/`` has no namespace.
-
-    >>> topic_namespaces(["/drone1/imu", "/drone1/gps/fix", "/tf", "/rosout"])
-    ('/drone1',)
-    """
-    namespaces: set[str] = set()
-    for name in topic_names:
-        if name in GLOBAL_TOPICS:
-            continue
-        name = name.removesuffix(_SERVICE_EVENT_SUFFIX)
-        segments = [s for s in name.split("/") if s]
-        if len(segments) >= 2:
-            namespaces.add("/" + segments[0])
-    return tuple(sorted(namespaces))
-
-
-def namespace_identifiers(topic_names: Iterable[str]) -> dict[str, str]:
-    """``ros.namespaces`` (comma-separated) and, when all namespaced topics share one, ``ros.namespace``.
-
-    ``ros.namespace`` is set only if every non-global topic lives under that one namespace, so a
-    bag of ``/drone1/...`` topics identifies ``/drone1`` but ``/turtle1/...`` plus ``/turtle2/...`` does not.
-
-    >>> namespace_identifiers(["/drone1/imu", "/drone1/gps", "/tf"])
-    {'ros.namespaces': '/drone1', 'ros.namespace': '/drone1'}
-    """
-    names = [n for n in topic_names if n not in GLOBAL_TOPICS]
-    namespaces = topic_namespaces(names)
-    identifiers: dict[str, str] = {}
-    if namespaces:
-        identifiers["ros.namespaces"] = ",".join(namespaces)
-    if len(namespaces) == 1 and all(n.startswith(namespaces[0] + "/") for n in names):
-        identifiers["ros.namespace"] = namespaces[0]
-    return identifiers

@@ -3,7 +3,7 @@
 A rosbag2 sqlite3 storage file holds a ``topics`` table and a ``messages`` table of
 ``(topic_id, timestamp, data)`` with ``timestamp`` indexed. The file is opened read-only and two
 short queries answer everything: the topics, and per topic the stretches of messages no more than
-``ROS_SPAN_GAP_NS`` apart (a window query over ``timestamp``), with their counts and bounds. No
+``SPAN_GAP_NS`` apart (a window query over ``timestamp``), with their counts and bounds. No
 payload is read. Times are ``log_time`` (when the recorder received the message).
 
 A ``metadata.yaml`` beside the file (a rosbag2 bag directory) is read only to cross-check: the
@@ -28,10 +28,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from sessions_lib.errors import ReaderError
-from sessions_lib.readers.recording import Recording
-from sessions_lib.readers.rosbag1 import ROS_SPAN_GAP_NS, namespace_identifiers, wall_clock_check
-from sessions_lib.readers.spans import merge_spans
-from sessions_lib.records import RecordedTopic
+from sessions_lib.readers.ros import namespace_identifiers, wall_clock_check
+from sessions_lib.readers.spans import SPAN_GAP_NS, merge_spans
+from sessions_lib.records import RecordedTopic, Recording
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 METADATA_FILE = "metadata.yaml"
@@ -118,7 +117,7 @@ def read(path: Path) -> Recording:
         topics.append(
             RecordedTopic(
                 name,
-                spans=merge_spans(spans, ROS_SPAN_GAP_NS),
+                spans=merge_spans(spans, SPAN_GAP_NS),
                 message_count=storage.count(topic_ids),
                 schema_name=types[0],
                 schema_encoding=storage.schema_encodings.get(types[0], DEFAULT_SCHEMA_ENCODING),
@@ -187,7 +186,7 @@ def _query_storage(path: Path) -> _Storage:
             _TopicRow(*row) for row in connection.execute("SELECT id, name, type FROM topics ORDER BY id")
         ]
         spans: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-        for topic_id, _, lo, hi, count in connection.execute(_SPANS_SQL, (ROS_SPAN_GAP_NS,)):
+        for topic_id, _, lo, hi, count in connection.execute(_SPANS_SQL, (SPAN_GAP_NS,)):
             spans[topic_id].append((lo, hi, count))
         schema_encodings: dict[str, str] = {}
         if "message_definitions" in tables:

@@ -1,17 +1,26 @@
-"""Spans from timestamps: one closed span per stretch of data, split where the data stops.
+"""Spans and clocks: the rules every reader shares.
 
 A topic silent for longer than the gap threshold gets two spans, so a session narrowed to the
 silence does not claim the topic. Shorter gaps (jitter, a dropped message, chunk boundaries)
-are bridged so a continuous stream stays one span.
+are bridged so a continuous stream stays one span. Times before 2000 are not wall clock.
 """
 
 from collections.abc import Iterable
 
 import numpy as np
 
-# Gaps longer than this split a topic's data into separate spans (1 s: far above the period of
-# any streamed robot topic at >= 1 Hz, far below the minutes between flights or drives).
-SPAN_GAP_NS = 1_000_000_000
+# Two messages of one topic more than this apart start a new span. 10 s: longer than the period of
+# the slow topics robots publish (diagnostics and demo talkers at 1 Hz, whose jitter crosses 1 s;
+# battery state at 0.2 Hz), far shorter than a recorder pause or a robot switched off (minutes).
+SPAN_GAP_NS = 10 * 1_000_000_000
+
+# Times before 2000-01-01 are not Unix-epoch wall clock: simulated, boot-relative or synthetic.
+EARLIEST_WALL_CLOCK_NS = 946_684_800 * 1_000_000_000
+
+
+def is_wall_clock(earliest_ns: int | None) -> bool:
+    """Whether a recording whose earliest time is ``earliest_ns`` is in Unix-epoch wall clock."""
+    return earliest_ns is None or earliest_ns >= EARLIEST_WALL_CLOCK_NS
 
 
 def split_at_gaps(

@@ -17,14 +17,11 @@ from typing import Literal
 import polars as pl
 
 from sessions_lib.errors import InvalidRequestError, ReaderError
-from sessions_lib.readers.recording import Recording
-from sessions_lib.readers.spans import split_at_gaps
-from sessions_lib.records import RecordedTopic
+from sessions_lib.readers.spans import is_wall_clock, split_at_gaps
+from sessions_lib.records import RecordedTopic, Recording
 
 TimeUnit = Literal["s", "ms", "us", "ns"]
 NS_PER_UNIT: dict[str, int] = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
-# Below this a timestamp cannot be Unix-epoch ns of a real recording (1973): a relative clock.
-EPOCH_FLOOR_NS = 100_000_000_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +91,7 @@ def read(path: Path, options: TabularOptions | None = None) -> Recording:
                     schema_encoding=format_name,
                 )
             )
-    anchored = bool(times.len()) and int(times.min()) >= EPOCH_FLOOR_NS  # type: ignore[arg-type]
+    anchored = bool(times.len()) and is_wall_clock(int(times.min()))  # type: ignore[arg-type]
     notes = (
         [] if anchored or not times.len() else ["timestamps are not Unix-epoch: relative clock, unanchored"]
     )

@@ -18,8 +18,9 @@ from mcap.reader import NonSeekingReader, make_reader
 from mcap.writer import CompressionType, IndexType, Writer
 
 from sessions_lib.errors import ReaderError
-from sessions_lib.readers.mcap import MAX_GAP_IN_SPAN_NS, read
-from sessions_lib.readers.recording import Recording
+from sessions_lib.readers.mcap import read
+from sessions_lib.readers.spans import SPAN_GAP_NS
+from sessions_lib.records import Recording
 from tests.benchmarks import bench_mcap
 
 REAL = Path("/work/shared/data/real")
@@ -55,7 +56,7 @@ def gap_split(times: list[int]) -> tuple[tuple[int, int], ...]:
     ordered = sorted(times)
     spans = [[ordered[0], ordered[0]]]
     for t in ordered[1:]:
-        if t - spans[-1][1] > MAX_GAP_IN_SPAN_NS:
+        if t - spans[-1][1] > SPAN_GAP_NS:
             spans.append([t, t])
         else:
             spans[-1][1] = t
@@ -208,7 +209,7 @@ def test_long_silence_gives_two_spans(drive: Path):
 
 @pytest.mark.parametrize(
     ("silence_ns", "spans"),
-    [(MAX_GAP_IN_SPAN_NS, 1), (MAX_GAP_IN_SPAN_NS + 1, 2), (MAX_GAP_IN_SPAN_NS * 3 // 2, 2)],
+    [(SPAN_GAP_NS, 1), (SPAN_GAP_NS + 1, 2), (SPAN_GAP_NS * 3 // 2, 2)],
 )
 @pytest.mark.parametrize("chunk_size", [64, 1 << 20], ids=["chunk per message", "one chunk"])
 def test_the_gap_threshold_is_inclusive(tmp_path: Path, silence_ns: int, spans: int, chunk_size: int):
@@ -547,9 +548,7 @@ def test_summary_and_scan_agree_for_any_messages(
     tmp_path: Path, steps: list[tuple[int, int]], chunk_size: int
 ):
     """Times on a grid of a third of the gap, give or take 1 ns, in any order, over any chunking."""
-    messages = [
-        (f"/t{k % 3}", T0 + s * (MAX_GAP_IN_SPAN_NS // 3) + jitter) for k, (s, jitter) in enumerate(steps)
-    ]
+    messages = [(f"/t{k % 3}", T0 + s * (SPAN_GAP_NS // 3) + jitter) for k, (s, jitter) in enumerate(steps)]
     indexed_path = write_mcap(tmp_path / "indexed.mcap", messages, chunk_size=chunk_size)
     indexed = read(indexed_path)
     bare = write_mcap(tmp_path / "bare.mcap", messages, chunk_size=chunk_size, **NO_SUMMARY)

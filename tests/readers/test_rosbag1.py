@@ -20,8 +20,8 @@ from rosbags.typesys import Stores, get_typestore
 
 from sessions_lib.errors import ReaderError
 from sessions_lib.readers import rosbag1
-from sessions_lib.readers.recording import Recording
-from sessions_lib.readers.rosbag1 import ROS_SPAN_GAP_NS
+from sessions_lib.readers.spans import SPAN_GAP_NS
+from sessions_lib.records import Recording
 
 REAL_ROS1 = Path(__file__).resolve().parents[3] / "shared" / "data" / "real" / "ros1"
 REAL_BAGS = sorted(REAL_ROS1.glob("*.bag"))
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.skipif(not REAL_BAGS, reason=f"no real ROS 1 bags under
 # --- oracles -------------------------------------------------------------------------------------
 
 
-def expected_spans(times: list[int], gap_ns: int = ROS_SPAN_GAP_NS) -> tuple[tuple[int, int], ...]:
+def expected_spans(times: list[int], gap_ns: int = SPAN_GAP_NS) -> tuple[tuple[int, int], ...]:
     """Closed spans of sorted times, a new one wherever consecutive times are more than ``gap_ns`` apart."""
     spans: list[list[int]] = []
     for time in sorted(times):

@@ -24,8 +24,8 @@ from rosbags.typesys import Stores, get_typestore
 
 from sessions_lib.errors import ReaderError
 from sessions_lib.readers import rosbag2
-from sessions_lib.readers.recording import Recording
-from sessions_lib.readers.rosbag1 import ROS_SPAN_GAP_NS
+from sessions_lib.readers.spans import SPAN_GAP_NS
+from sessions_lib.records import Recording
 
 REAL_ROS2 = Path(__file__).resolve().parents[3] / "shared" / "data" / "real" / "ros2"
 REAL_DB3 = sorted(REAL_ROS2.glob("*/*.db3"))
@@ -46,7 +46,7 @@ Summary = dict[str, tuple[int | None, tuple[tuple[int, int], ...]]]
 # --- oracles -------------------------------------------------------------------------------------
 
 
-def expected_spans(times: list[int], gap_ns: int = ROS_SPAN_GAP_NS) -> tuple[tuple[int, int], ...]:
+def expected_spans(times: list[int], gap_ns: int = SPAN_GAP_NS) -> tuple[tuple[int, int], ...]:
     """Closed spans of sorted times, a new one wherever consecutive times are more than ``gap_ns`` apart."""
     spans: list[list[int]] = []
     for time in sorted(times):
@@ -130,7 +130,7 @@ def test_identifiers_from_topic_names_schema_table_and_metadata():
     assert recording.identifiers["ros.namespace"] == "/test"  # every topic is /test/...
     assert recording.identifiers["ros.distro"] == "rosbags"  # its schema table and metadata.yaml say so
     assert recording.identifiers["ros.storage_id"] == "sqlite3"
-    # SOURCES.md: two messages per topic, 9.4 s apart, i.e. within ROS_SPAN_GAP_NS: one span each.
+    # SOURCES.md: two messages per topic, 9.4 s apart, i.e. within SPAN_GAP_NS: one span each.
     assert all(len(t.spans) == 1 and t.message_count == 2 for t in recording.topics)
 
 
