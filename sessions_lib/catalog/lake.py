@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any, TypeVar
 
 import duckdb
+import polars as pl
 import pyarrow as pa
 
 from sessions_lib.catalog.extensions import load_extensions
@@ -82,6 +83,10 @@ class Tx:
     def scalar(self, sql: str, **params: Any) -> Any:
         row = self._cursor.execute(sql, params or None).fetchone()
         return None if row is None else row[0]
+
+    def frame(self, sql: str, **params: Any) -> pl.DataFrame:
+        """The result as a polars DataFrame (through Arrow, no per-row Python)."""
+        return pl.from_arrow(self._cursor.execute(sql, params or None).arrow())  # type: ignore[return-value]
 
     def records(self, record_type: Callable[..., R], sql: str, **params: Any) -> list[R]:
         """Rows as records, matching columns to the record's fields by name."""

@@ -21,12 +21,12 @@ RULES: tuple[str, ...] = (
 
 # Contributions scopes; parameters are named ($org_id, $session_id, $file_id).
 ONE_SESSION = "SELECT * FROM session_files WHERE org_id = $org_id AND session_id = $session_id"
+ORG_SESSIONS = "SELECT * FROM session_files WHERE org_id = $org_id"
 SESSIONS_HOLDING_FILE = """
 SELECT * FROM session_files
 WHERE org_id = $org_id
   AND session_id IN (SELECT session_id FROM session_files WHERE org_id = $org_id AND file_id = $file_id)
 """
-EVERY_SESSION = "SELECT * FROM session_files"
 
 
 @cache
@@ -37,5 +37,26 @@ def rule_sql(name: str) -> str:
 
 def with_rules(contributions_scope: str) -> str:
     """A ``WITH`` prefix defining ``contributions`` as the given scope, then every rule."""
-    ctes = [("contributions", contributions_scope)] + [(name, rule_sql(name)) for name in RULES]
+    return _with(
+        [
+            ("contributions", contributions_scope),
+            ("scoped_files", "SELECT DISTINCT file_id FROM contributions"),
+            *((name, rule_sql(name)) for name in RULES),
+        ]
+    )
+
+
+def with_file_windows(files_scope: str) -> str:
+    """A ``WITH`` prefix defining ``file_windows`` for the files the scope selects (``file_id``)."""
+    return _with([("scoped_files", files_scope), ("file_windows", rule_sql("file_windows"))])
+
+
+# Files scopes (file_id); parameters as above.
+DEVICE_FILES = "SELECT file_id FROM files WHERE org_id = $org_id AND device_id IS NOT NULL"
+
+
+def _with(ctes: list[tuple[str, str]]) -> str:
     return "WITH " + ",\n".join(f"{name} AS (\n{sql.strip()}\n)" for name, sql in ctes) + "\n"
+
+
+DEVICE_ACTIVITY = with_file_windows(DEVICE_FILES) + rule_sql("device_activity")
