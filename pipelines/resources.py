@@ -1,9 +1,12 @@
-"""Dagster resources: the catalog the assets read and write, shared with the library's default."""
+"""Dagster resources: the catalog the assets write, and the fleet folder they read."""
+
+from pathlib import Path
 
 from dagster import ConfigurableResource
 from pydantic import Field
 
 from sessions_lib import Client
+from sessions_lib.device_metadata import DeviceMetadata, load_device_metadata
 
 
 class CatalogResource(ConfigurableResource):
@@ -26,3 +29,17 @@ class CatalogResource(ConfigurableResource):
             user=self.user or ambient.user,
             org_ids=self.org_ids or ambient.org_ids,
         )
+
+
+class FleetResource(ConfigurableResource):
+    """The fleet folder: device metadata and dataset folders of recordings (``data/`` by default)."""
+
+    root: str = Field(default="data", description="Folder holding the device metadata and the datasets.")
+    device_metadata: str = Field(default="devices.yaml", description="Device metadata file, under root.")
+    datasets: list[str] = Field(default_factory=lambda: ["fleet"], description="Dataset folders, under root.")
+
+    def metadata(self) -> DeviceMetadata:
+        return load_device_metadata(Path(self.root) / self.device_metadata)
+
+    def dataset_folders(self) -> list[Path]:
+        return [Path(self.root) / name for name in self.datasets]

@@ -11,7 +11,7 @@ file no reader can read is registered with its error and the run goes on.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,14 +20,14 @@ from rich.progress import Progress
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.errors import ReaderError
 from sessions_lib.readers import TabularOptions, lerobot, read_recording
-from sessions_lib.records import DatasetRecord, Recording
+from sessions_lib.records import DatasetRecord
 from sessions_lib.registry import register_dataset, register_file, register_recording
 
 # Files that describe a recording beside it and are read by its reader, not on their own.
 SIDECAR_NAMES = frozenset({"metadata.yaml"})
 
-# Maps a file (relative path, and what its reader found, None if it failed) to its device id.
-DeviceResolver = Callable[[str, Recording | None], str | None]
+# Maps a file (relative path, and the identifiers its reader found, None if it failed) to a device id.
+DeviceResolver = Callable[[str, Mapping[str, str] | None], str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +101,7 @@ def ingest_folder(
                 )
                 failed.append((relative, str(error)))
                 continue
-            device_id = device_for(relative, recording) if device_for else None
+            device_id = device_for(relative, recording.identifiers) if device_for else None
             register_recording(dataset.dataset_id, relative, recording, device_id=device_id, **file_fields)
             registered.append(relative)
     return IngestReport(dataset.dataset_id, tuple(registered), tuple(unchanged), tuple(failed))

@@ -1,17 +1,29 @@
-"""The Dagster code location loads, and its catalog resource is the library's catalog."""
+"""The Dagster code location: definitions load, resources, the schedule and the sensor."""
 
 from pathlib import Path
 
 import pytest
+from dagster import RunRequest, SkipReason, build_sensor_context
 
 from pipelines import defs
-from pipelines.resources import CatalogResource
+from pipelines.resources import CatalogResource, FleetResource
+from pipelines.schedules import daily_fleet_schedule
+from pipelines.sensors import new_recordings_sensor
 from sessions_lib import Session
 
 
-def test_definitions_load():
-    assert defs.resolve_all_asset_specs() is not None
-    assert isinstance(defs.resources["catalog"], CatalogResource)
+def test_definitions_load_with_the_whole_graph():
+    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert keys == {
+        "dataset_files",
+        "device_metadata",
+        "topic_extents",
+        "inferred_sessions",
+        "session_contributions",
+        "catalog_maintenance",
+    }
+    assert defs.resolve_job_def("fleet_job") is not None
+    assert len(defs.resolve_asset_graph().asset_check_keys) == 4
 
 
 def test_catalog_resource_points_at_the_configured_catalog(tmp_path: Path):
@@ -21,16 +33,31 @@ def test_catalog_resource_points_at_the_configured_catalog(tmp_path: Path):
     assert (tmp_path / "cat" / "catalog.sqlite").is_file()
 
 
-def test_catalog_resource_defaults_to_the_ambient_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("SESSIONS_CATALOG", str(tmp_path / "ambient"))
-    client = CatalogResource().client()
-    assert client.catalog.location.metadata_path == tmp_path / "ambient" / "catalog.sqlite"
-
-
 def test_catalog_resource_takes_the_caller_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
+    monkeypatch.setenv("SESSIONS_CATALOG", str(tmp_path / "ambient"))
     monkeypatch.setenv("SESSIONS_USER", "scheduler")
     monkeypatch.setenv("SESSIONS_ORG_IDS", "org_fleet")
-    client = CatalogResource(location=str(tmp_path / "cat")).client()
+    client = CatalogResource().client()
     assert (client.user, client.org_ids) == ("scheduler", ("org_fleet",))
+    assert client.catalog.location.metadata_path == tmp_path / "ambient" / "catalog.sqlite"
+
+
+def test_the_schedule_runs_daily():
+    assert daily_fleet_schedule.cron_schedule == "0 2 * * *"
+    assert daily_fleet_schedule.job_name == "fleet_job"
+
+
+def test_the_sensor_requests_a_run_when_recordings_change(tmp_path: Path):
+    (tmp_path / "fleet").mkdir()
+    (tmp_path / "fleet" / "a.csv").write_text("timestamp\n1\n")
+    fleet = FleetResource(root=str(tmp_path))
+    first = new_recordings_sensor(build_sensor_context(resources={"fleet": fleet}))
+    assert isinstance(first, RunRequest)
+    cursor = first.run_key
+    unchanged = new_recordings_sensor(build_sensor_context(cursor=cursor, resources={"fleet": fleet}))
+    assert isinstance(unchanged, SkipReason)
+    (tmp_path / "fleet" / "b.csv").write_text("timestamp\n2\n")
+    changed = new_recordings_sensor(build_sensor_context(cursor=cursor, resources={"fleet": fleet}))
+    assert isinstance(changed, RunRequest) and changed.run_key != cursor

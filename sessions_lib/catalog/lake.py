@@ -86,7 +86,7 @@ class Tx:
 
     def frame(self, sql: str, **params: Any) -> pl.DataFrame:
         """The result as a polars DataFrame (through Arrow, no per-row Python)."""
-        return pl.from_arrow(self._cursor.execute(sql, params or None).arrow())  # type: ignore[return-value]
+        return self._cursor.execute(sql, params or None).pl()
 
     def records(self, record_type: Callable[..., R], sql: str, **params: Any) -> list[R]:
         """Rows as records, matching columns to the record's fields by name."""

@@ -1,0 +1,72 @@
+"""The whole pipeline on a copy of data/: what the generator says it wrote is what the catalog holds."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipelines.run import run_fleet
+from sessions_lib import Client, Session
+from sessions_lib.records import SessionFile
+from tests.conftest import table_contents
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> Path:
+    shutil.copytree(DATA, tmp_path / "data")
+    return tmp_path / "data"
+
+
+def stored_sessions(client: Client) -> dict[tuple, list[tuple]]:
+    """(device ids, min, max) -> sorted (relative path, range) of every inferred session."""
+    paths = dict(client.catalog.transaction(lambda tx: tx.rows("SELECT file_id, relative_path FROM files")))
+    result = {}
+    for session in Session.for_org(roboto_client=client):
+        if session.record.origin != "inferred":
+            continue
+        key = (tuple(sorted(session.list_devices())), session.min_timestamp_ns, session.max_timestamp_ns)
+        result[key] = sorted(
+            (paths[f.file_id], f.range_min_timestamp_ns, f.range_max_timestamp_ns)
+            for f in session.list_files()
+        )
+    return result
+
+
+def expected_sessions(truth: dict) -> dict[tuple, list[tuple]]:
+    return {
+        (tuple(sorted(s["device_ids"])), s["min_timestamp_ns"], s["max_timestamp_ns"]): sorted(
+            (c["relative_path"], c["range_min_timestamp_ns"], c["range_max_timestamp_ns"])
+            for c in s["contributions"]
+        )
+        for s in truth["sessions"]
+    }
+
+
+def test_the_pipeline_infers_what_the_generator_wrote(fleet: Path, tmp_path: Path):
+    passed, summary = run_fleet(fleet, str(tmp_path / "catalog"))
+    assert passed, summary
+    truth = json.loads((fleet / "ground_truth.json").read_text())
+    client = Client(tmp_path / "catalog", org_ids=["org_local"])
+    assert stored_sessions(client) == expected_sessions(truth)
+    for path in truth["unmatched_files"]:
+        assert f"no device matches: fleet/{path}" in summary
+    for path in truth["corrupt_files"]:
+        assert f"corrupt or unreadable: fleet/{path}" in summary
+    assert "checks: 4 of 4 passed" in summary
+
+
+def test_a_second_run_changes_nothing_and_hand_made_sessions_survive(fleet: Path, tmp_path: Path):
+    catalog = str(tmp_path / "catalog")
+    assert run_fleet(fleet, catalog)[0]
+    client = Client(tmp_path / "catalog", org_ids=["org_local"])
+    any_file = client.catalog.transaction(
+        lambda tx: tx.scalar("SELECT file_id FROM files ORDER BY 1 LIMIT 1")
+    )
+    by_hand = Session.create(name="by hand", roboto_client=client).add_files([SessionFile(any_file)])
+    before = table_contents(client)
+    assert run_fleet(fleet, catalog)[0]
+    assert table_contents(client) == before
+    assert Session.from_id(by_hand.session_id, roboto_client=client).record == by_hand.record
