@@ -4,6 +4,7 @@ import json
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from pipelines.run import run_fleet
@@ -70,3 +71,21 @@ def test_a_second_run_changes_nothing_and_hand_made_sessions_survive(fleet: Path
     assert run_fleet(fleet, catalog)[0]
     assert table_contents(client) == before
     assert Session.from_id(by_hand.session_id, roboto_client=client).record == by_hand.record
+
+
+def test_one_new_file_changes_only_what_it_should(fleet: Path, tmp_path: Path):
+    catalog = str(tmp_path / "catalog")
+    assert run_fleet(fleet, catalog)[0]
+    client = Client(tmp_path / "catalog", org_ids=["org_local"])
+    before = {s.session_id: s.record for s in Session.for_org(roboto_client=client)}
+    start = 1_777_100_400 * 10**9  # 2026-04-25T07:00:00Z: a new day for falcon
+    pl.DataFrame({"timestamp": [start + i * 10**9 for i in range(300)]}).write_parquet(
+        fleet / "fleet" / "falcon" / "2026-04-25_telemetry.parquet"
+    )
+    assert run_fleet(fleet, catalog)[0]
+    after = {s.session_id: s.record for s in Session.for_org(roboto_client=client)}
+    new = set(after) - set(before)
+    assert set(before) <= set(after) and len(new) == 1
+    assert all(after[sid] == record for sid, record in before.items())
+    (added,) = [after[sid] for sid in new]
+    assert (added.name, added.min_timestamp_ns) == ("falcon-20260425-070000", start)
