@@ -13,7 +13,7 @@ from sessions_lib.catalog import Tx
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.errors import InvalidRequestError
 from sessions_lib.file import File
-from sessions_lib.lookups import load_one
+from sessions_lib.lookups import iterate_by_id, load_one
 from sessions_lib.paging import paginate
 from sessions_lib.records import (
     DatasetRecord,
@@ -114,17 +114,7 @@ class Dataset:
         client = resolve_client(roboto_client)
         org = client.resolve_org(org_id, "org_id")
 
-        def fetch_page(tx: Tx, after: tuple[Any, ...], limit: int) -> list[DatasetRecord]:
-            return tx.records(
-                DatasetRecord,
-                "SELECT * FROM datasets WHERE org_id = $org_id AND dataset_id > $after "
-                "ORDER BY dataset_id LIMIT $limit",
-                org_id=org,
-                after=after[0],
-                limit=limit,
-            )
-
-        records = paginate(client, fetch_page, lambda r: (r.dataset_id,), first=("",))
+        records = iterate_by_id(client, DatasetRecord, "dataset", org)
         return (cls(record, client) for record in records)
 
     # -- properties -----------------------------------------------------------------------

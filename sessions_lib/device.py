@@ -10,8 +10,7 @@ from typing import Any
 from sessions_lib import session_store as store
 from sessions_lib.catalog import Tx
 from sessions_lib.client import Client, resolve_client
-from sessions_lib.lookups import load_one
-from sessions_lib.paging import paginate
+from sessions_lib.lookups import iterate_by_id, load_one
 from sessions_lib.records import (
     DeviceRecord,
     SessionAttributes,
@@ -86,17 +85,7 @@ class Device:
         client = resolve_client(roboto_client)
         org = client.resolve_org(org_id, "org_id")
 
-        def fetch_page(tx: Tx, after: tuple[Any, ...], limit: int) -> list[DeviceRecord]:
-            return tx.records(
-                DeviceRecord,
-                "SELECT * FROM devices WHERE org_id = $org_id AND device_id > $after "
-                "ORDER BY device_id LIMIT $limit",
-                org_id=org,
-                after=after[0],
-                limit=limit,
-            )
-
-        records = paginate(client, fetch_page, lambda r: (r.device_id,), first=("",))
+        records = iterate_by_id(client, DeviceRecord, "device", org)
         return (cls(record, client) for record in records)
 
     # -- properties -----------------------------------------------------------------------

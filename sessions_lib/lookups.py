@@ -1,10 +1,12 @@
-"""Org-scoped lookups by id inside a transaction, refusing what the org does not have."""
+"""Org-scoped lookups by id, refusing what the org does not have, and listings by id."""
 
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Generator, Sequence
+from typing import Any, TypeVar
 
 from sessions_lib.catalog import Tx
+from sessions_lib.client import Client
 from sessions_lib.errors import NotFoundError
+from sessions_lib.paging import paginate
 
 R = TypeVar("R")
 
@@ -40,3 +42,17 @@ def require_all(tx: Tx, kind: str, org_id: str, wanted: Sequence[str]) -> None:
     missing = [i for i in wanted if i not in found]
     if missing:
         raise NotFoundError(f"{kind}(s) {missing} not found in org {org_id!r}; nothing was changed")
+
+
+def iterate_by_id(
+    client: Client, record_type: Callable[..., R], kind: str, org_id: str
+) -> Generator[R, None, None]:
+    """The org's ``{kind}s`` rows in id order, lazily, page by page."""
+    sql = (
+        f"SELECT * FROM {kind}s WHERE org_id = $org_id AND {kind}_id > $after ORDER BY {kind}_id LIMIT $limit"
+    )
+
+    def fetch_page(tx: Tx, after: tuple[Any, ...], limit: int) -> list[R]:
+        return tx.records(record_type, sql, org_id=org_id, after=after[0], limit=limit)
+
+    return paginate(client, fetch_page, lambda r: (getattr(r, f"{kind}_id"),), first=("",))

@@ -11,7 +11,7 @@ import json
 import numbers
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Literal
@@ -392,6 +392,19 @@ class Recording:
         object.__setattr__(self, "identifiers", MappingProxyType(dict(self.identifiers)))
         object.__setattr__(self, "activity", tuple(self.activity))
         object.__setattr__(self, "notes", tuple(self.notes))
+
+
+def as_row(record: Any) -> dict[str, Any]:
+    """A record as a catalog row: mappings as JSON text, tuples as lists, the rest as they are."""
+    row = {}
+    for f in fields(record):
+        value = getattr(record, f.name)
+        if isinstance(value, Mapping):
+            value = json.dumps(dict(value), sort_keys=True)
+        elif isinstance(value, tuple):
+            value = list(value)
+        row[f.name] = value
+    return row
 
 
 def as_file_id(file: Any) -> str:

@@ -17,7 +17,6 @@ extents, and the stored bounds of every session holding it are recomputed in the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
 from typing import Any
 
 from sessions_lib import ids
@@ -34,6 +33,7 @@ from sessions_lib.records import (
     IndexUsed,
     RecordedTopic,
     Recording,
+    as_row,
     is_int64,
     json_object_text,
     validate_name,
@@ -234,7 +234,7 @@ def register_file(
             notes=tuple(notes),
             identifiers=identifiers,
         )
-        tx.insert("files", [_file_row(record)])
+        tx.insert("files", [as_row(record)])
         _insert_topics(tx, org, record, topics)
         tx.insert(
             "activity_intervals",
@@ -334,15 +334,6 @@ def _insert_topics(tx: Tx, org: str, file: FileRecord, topics: list[RecordedTopi
     tx.insert("topic_partitions", partitions)
     extents.sort(key=lambda e: e["min_timestamp"] + e["unix_epoch_offset_ns"])
     tx.insert("timeline_extents", extents)
-
-
-def _file_row(record: FileRecord) -> dict[str, Any]:
-    row = {f.name: getattr(record, f.name) for f in fields(record)}
-    return {
-        **row,
-        "notes": list(record.notes),
-        "identifiers": json_object_text("identifiers", record.identifiers),
-    }
 
 
 def register_recording(

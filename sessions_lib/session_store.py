@@ -18,7 +18,14 @@ from sessions_lib import ids
 from sessions_lib.catalog import Tx
 from sessions_lib.lookups import load_one, require_all
 from sessions_lib.queries import ONE_SESSION, with_rules
-from sessions_lib.records import Origin, SessionAttributes, SessionFile, SessionRecord, json_object_text
+from sessions_lib.records import (
+    Origin,
+    SessionAttributes,
+    SessionFile,
+    SessionRecord,
+    as_row,
+    json_object_text,
+)
 
 SESSION_BOUNDS = with_rules(ONE_SESSION) + "SELECT min_timestamp_ns, max_timestamp_ns FROM session_bounds"
 
@@ -66,7 +73,7 @@ def new_session(
 
 
 def insert_session(tx: Tx, record: SessionRecord) -> None:
-    tx.insert("sessions", [session_row(record)])
+    tx.insert("sessions", [as_row(record)])
 
 
 def load_session(tx: Tx, org_id: str, session_id: str) -> SessionRecord:
@@ -134,24 +141,6 @@ def save_session(
         **stored,
     )
     return replace(current, **changes)
-
-
-def session_row(record: SessionRecord) -> dict[str, Any]:
-    return dict(
-        session_id=record.session_id,
-        org_id=record.org_id,
-        name=record.name,
-        created=record.created,
-        created_by=record.created_by,
-        modified=record.modified,
-        modified_by=record.modified_by,
-        min_timestamp_ns=record.min_timestamp_ns,
-        max_timestamp_ns=record.max_timestamp_ns,
-        origin=record.origin,
-        description=record.description,
-        tags=list(record.tags),
-        metadata=json_object_text("session metadata", record.metadata),
-    )
 
 
 # -- inferred sessions ----------------------------------------------------------------------------
