@@ -23,8 +23,8 @@ def test_readme_python_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     for block in python_blocks():
         exec(compile(block, str(README), "exec"), namespace)
     assert (tmp_path / ".sessions" / "notebook" / "catalog.sqlite").is_file()
-    assert namespace["frame"].height == 2  # flight-001 and formation-001
-    namespace["con"].close()
+    assert namespace["per_device"].height == 2  # lead and wingman
+    assert namespace["imu_sessions"].height == 2  # flight-001 and formation-001
 
 
 def test_quickstart_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]):

@@ -149,10 +149,11 @@ class Catalog:
         """The process's DuckDB connection with the lake attached and its schema in place."""
         with self._lock:
             if self._connection is None:
-                self._connection = self._open()
+                self._connection = self.new_connection()
             return self._connection
 
-    def _open(self) -> duckdb.DuckDBPyConnection:
+    def new_connection(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection of its own with the lake attached and in use (created on first use)."""
         self.location.prepare()
         connection = duckdb.connect(
             config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}

@@ -1,0 +1,63 @@
+"""Ad-hoc SQL: a DuckDB connection with the catalog attached and views scoped to one org.
+
+>>> con = connect()                                             # doctest: +SKIP
+>>> con.sql("SELECT * FROM session_bounds ORDER BY min_timestamp_ns").pl()   # doctest: +SKIP
+
+The views are the rules of ``sessions_lib.queries`` over every session of the org, so they answer
+exactly as ``Session`` does:
+
+- ``session_bounds``: ``session_id``, ``min_timestamp_ns``, ``max_timestamp_ns`` recomputed from
+  the contributions (sessions without contributions have no row);
+- ``session_files``: one row per contribution with its file, its optional range and its
+  wall-clock window (``window_min_ns``, ``window_max_ns``);
+- ``session_topics``: ``session_id``, ``topic_id``, ``name``: topics with an extent overlapping
+  their file's contribution window (``list_topics``);
+- ``device_sessions``: ``device_id``, ``device_name``, and each session it is attached to, with
+  its stored bounds.
+
+The catalog's tables stay reachable as ``lake.<table>`` for anything else; they hold every org's
+rows, so filter on ``org_id`` there.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from sessions_lib.catalog import LAKE
+from sessions_lib.client import Client, resolve_client
+from sessions_lib.queries import with_rules
+
+# The org's contributions, named with the full table path: the view ``session_files`` below would
+# otherwise shadow the table inside the rules.
+_ORG_CONTRIBUTIONS = f"SELECT * FROM {LAKE}.main.session_files WHERE org_id = $org_id"
+
+VIEWS: dict[str, str] = {
+    "session_bounds": with_rules(_ORG_CONTRIBUTIONS)
+    + "SELECT session_id, min_timestamp_ns, max_timestamp_ns FROM session_bounds",
+    "session_files": with_rules(_ORG_CONTRIBUTIONS)
+    + """
+SELECT cw.session_id, cw.file_id, f.dataset_id, f.relative_path, f.device_id,
+       cw.range_min_timestamp_ns, cw.range_max_timestamp_ns, cw.window_min_ns, cw.window_max_ns
+FROM contribution_windows AS cw
+JOIN files AS f ON f.org_id = cw.org_id AND f.file_id = cw.file_id""",
+    "session_topics": with_rules(_ORG_CONTRIBUTIONS)
+    + "SELECT session_id, topic_id, name FROM session_topics",
+    "device_sessions": """
+SELECT sd.device_id, d.name AS device_name, s.session_id, s.name AS session_name,
+       s.min_timestamp_ns, s.max_timestamp_ns, s.origin
+FROM session_devices AS sd
+JOIN sessions AS s ON s.org_id = sd.org_id AND s.session_id = sd.session_id
+JOIN devices AS d ON d.org_id = sd.org_id AND d.device_id = sd.device_id
+WHERE sd.org_id = $org_id""",
+}
+
+
+def connect(org_id: str | None = None, roboto_client: Client | None = None) -> duckdb.DuckDBPyConnection:
+    """A new DuckDB connection: the catalog attached as ``lake`` and in use, the views above."""
+    client = resolve_client(roboto_client)
+    org = client.resolve_org(org_id, "org_id")
+    connection = client.catalog.new_connection()
+    literal = "'" + org.replace("'", "''") + "'"
+    for name, sql in VIEWS.items():
+        connection.execute(f"CREATE TEMP VIEW {name} AS {sql.replace('$org_id', literal)}")
+    return connection
