@@ -34,6 +34,14 @@ LIMIT 1
 """
 
 
+# The sessions a device is attached to, marked as changed by whoever detaches it.
+TOUCH_SESSIONS_OF_DEVICE = """
+UPDATE sessions SET modified = $now, modified_by = $user
+WHERE org_id = $org_id AND session_id IN (
+    SELECT session_id FROM session_devices WHERE org_id = $org_id AND device_id = $device_id)
+"""
+
+
 class Device:
     """A robot, drone or vehicle of an org: the subject of sessions and the source of files.
 
@@ -165,10 +173,12 @@ class Device:
         detached from every session and unlinked from its files and topic partitions, so no
         row is left pointing at a device that is gone."""
         org_id = self._org
+        now, user = self._client.now(), self._client.user
 
         def work(tx: Tx) -> None:
             load_device(tx, org_id, self.device_id)
             params = {"org_id": org_id, "device_id": self.device_id}
+            tx.execute(TOUCH_SESSIONS_OF_DEVICE, now=now, user=user, **params)
             tx.execute(
                 "DELETE FROM session_devices WHERE org_id = $org_id AND device_id = $device_id", **params
             )

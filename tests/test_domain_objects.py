@@ -157,6 +157,7 @@ def test_deleting_a_device_detaches_it_and_keeps_sessions_and_files(client: Clie
     with pytest.raises(NotFoundError):
         Device.from_id("dv_lead", roboto_client=client)
     assert list(session.list_devices()) == ["dv_wingman"]
+    assert Session.from_id(session.session_id, roboto_client=client).modified > session.modified
     assert File.from_id(file.file_id, roboto_client=client).device_id is None
     partitions = client.catalog.transaction(
         lambda tx: tx.scalar("SELECT count(*) FROM topic_partitions WHERE device_id = 'dv_lead'")
