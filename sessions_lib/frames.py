@@ -1,0 +1,337 @@
+"""Polars frames for notebooks: an org's sessions, a session's files and topics, a topic's extents.
+
+Every frame is a query over the org-scoped views of :func:`sessions_lib.sql.connect`
+(``session_bounds``, ``session_files``, ``session_topics``, ``device_sessions``), so bounds, windows
+and topics are the rules of ``sessions_lib.queries`` and answer exactly as ``Session`` does.
+
+Where the data may be large the result is a ``LazyFrame`` over a DuckDB relation
+(``relation.pl(lazy=True)``): nothing is read until ``collect()``, polars pushes its projections,
+filters and limits down into DuckDB, and each ``collect()`` reads the catalog as it is then (DuckDB
+errors met there are DuckDB's own). Such a frame keeps its own DuckDB connection, closed when the
+frame is garbage-collected. Small answers (one session's files and topics) are plain ``DataFrame``
+objects. Times are Unix-epoch ns; ``start`` and ``end`` are the same instants as UTC datetimes.
+:class:`OrgFrames` asks several of these questions over one connection.
+
+>>> import polars as pl
+>>> sessions_frame(name_contains="flight").filter(pl.col("file_count") > 1).collect()  # doctest: +SKIP
+>>> topic_extents_frame("se_0123456789abcdef", "/imu").filter(pl.col("in_window")).collect()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from sessions_lib.client import Client, resolve_client
+from sessions_lib.errors import CatalogError, NotFoundError
+from sessions_lib.sql import connect
+
+# Parameters are DuckDB variables (``getvariable``), set per connection with their types: a
+# relation built with prepared parameters would be materialized at once, one on variables stays lazy.
+_VARIABLE_TYPES = {
+    "org_id": "VARCHAR",
+    "session_id": "VARCHAR",
+    "device_id": "VARCHAR",
+    "name_contains": "VARCHAR",
+    "topic_name": "VARCHAR",
+    "start_ns": "BIGINT",
+    "end_ns": "BIGINT",
+}
+_SESSIONS = """
+SELECT s.session_id, s.name, s.origin, b.min_timestamp_ns, b.max_timestamp_ns,
+       coalesce(d.device_ids, []::VARCHAR[]) AS device_ids,
+       coalesce(f.file_count, 0)::BIGINT AS file_count,
+       coalesce(t.topic_count, 0)::BIGINT AS topic_count
+FROM lake.main.sessions AS s
+LEFT JOIN session_bounds AS b ON b.session_id = s.session_id
+LEFT JOIN (SELECT session_id, list(device_id ORDER BY device_id) AS device_ids
+           FROM device_sessions GROUP BY session_id) AS d ON d.session_id = s.session_id
+LEFT JOIN (SELECT session_id, count(*) AS file_count
+           FROM session_files GROUP BY session_id) AS f ON f.session_id = s.session_id
+LEFT JOIN (SELECT session_id, count(*) AS topic_count
+           FROM session_topics GROUP BY session_id) AS t ON t.session_id = s.session_id
+WHERE s.org_id = getvariable('org_id')
+  AND (getvariable('device_id') IS NULL OR list_contains(d.device_ids, getvariable('device_id')))
+  AND (getvariable('name_contains') IS NULL
+       OR contains(lower(s.name), lower(getvariable('name_contains'))))
+  AND (getvariable('start_ns') IS NULL OR b.max_timestamp_ns >= getvariable('start_ns'))
+  AND (getvariable('end_ns') IS NULL OR b.min_timestamp_ns <= getvariable('end_ns'))
+ORDER BY b.min_timestamp_ns NULLS LAST, s.session_id
+"""
+
+_CONTRIBUTIONS = """
+SELECT * FROM session_files
+WHERE getvariable('session_id') IS NULL OR session_id = getvariable('session_id')
+ORDER BY session_id, file_id
+"""
+
+_TOPICS = """
+SELECT topic_id, name FROM session_topics
+WHERE session_id = getvariable('session_id')
+ORDER BY name, topic_id
+"""
+
+# Each extent on a file the session holds, in wall clock, and whether it overlaps (closed
+# intervals) its own file's contribution window: the per-extent form of ``session_topics.sql``.
+_EXTENTS = """
+SELECT t.topic_id, t.name AS topic_name, te.file_id, sf.relative_path, tp.partition_key,
+       te.timeline_source, te.min_timestamp, te.max_timestamp, te.unix_epoch_offset_ns,
+       te.min_timestamp + te.unix_epoch_offset_ns AS min_wall_ns,
+       te.max_timestamp + te.unix_epoch_offset_ns AS max_wall_ns,
+       sf.window_min_ns, sf.window_max_ns,
+       coalesce(te.min_timestamp + te.unix_epoch_offset_ns <= sf.window_max_ns
+                AND te.max_timestamp + te.unix_epoch_offset_ns >= sf.window_min_ns, false) AS in_window
+FROM session_files AS sf
+JOIN lake.main.timeline_extents AS te
+    ON te.org_id = getvariable('org_id') AND te.file_id = sf.file_id
+JOIN lake.main.topic_partitions AS tp ON tp.org_id = te.org_id AND tp.topic_part_id = te.topic_part_id
+JOIN lake.main.topics AS t ON t.org_id = tp.org_id AND t.topic_id = tp.topic_id
+WHERE sf.session_id = getvariable('session_id')
+  AND (getvariable('topic_name') IS NULL OR t.name = getvariable('topic_name'))
+ORDER BY t.name, t.topic_id, min_wall_ns, te.file_id, tp.partition_key
+"""
+
+_DEVICES = """
+SELECT device_id, name, device_type FROM lake.main.devices
+WHERE org_id = getvariable('org_id')
+ORDER BY name, device_id
+"""
+
+
+def sessions_frame(
+    org_id: str | None = None,
+    *,
+    device_id: str | None = None,
+    name_contains: str | None = None,
+    start_ns: int | None = None,
+    end_ns: int | None = None,
+    roboto_client: Client | None = None,
+) -> pl.LazyFrame:
+    """One row per session of the org, oldest first (by ``min_timestamp_ns``, then ``session_id``).
+
+    Columns: ``session_id, name, origin, min_timestamp_ns, max_timestamp_ns, start, end,
+    device_ids, file_count, topic_count``. Sessions without contributions have null bounds and
+    come last. Filters (all optional, combined): attached to ``device_id``; ``name_contains``
+    (case-insensitive); overlapping the closed window ``[start_ns, end_ns]`` (either side may be
+    left open; a session without bounds overlaps nothing).
+
+    >>> sessions_frame(device_id="dv_falcon", start_ns=t0).select("name", "start").collect()  # doctest: +SKIP
+    """
+    filters = dict(device_id=device_id, name_contains=name_contains, start_ns=start_ns, end_ns=end_ns)
+    return _lazy_from(OrgFrames(org_id, roboto_client), lambda frames: frames.sessions(**filters))
+
+
+def contributions_frame(org_id: str | None = None, *, roboto_client: Client | None = None) -> pl.LazyFrame:
+    """Every contribution of the org: the ``session_files`` view plus ``start``/``end`` datetimes.
+
+    One row per (session, file) with the file's dataset, path and device, its optional range and its
+    wall-clock contribution window (``window_min_ns``, ``window_max_ns``); by session, then file.
+
+    >>> contributions_frame().filter(pl.col("range_min_timestamp_ns").is_not_null())  # doctest: +SKIP
+    """
+    return _lazy_from(OrgFrames(org_id, roboto_client), lambda frames: frames.contributions())
+
+
+def session_files_frame(
+    session_id: str, *, org_id: str | None = None, roboto_client: Client | None = None
+) -> pl.DataFrame:
+    """One session's contributions (the ``session_files`` view rows, in ``list_files`` order).
+
+    ``start``/``end`` are the contribution window as UTC datetimes. An unknown session, or another
+    org's, raises ``NotFoundError``.
+
+    >>> session_files_frame("se_0123456789abcdef").select("relative_path", "start", "end")  # doctest: +SKIP
+    """
+    with OrgFrames(org_id, roboto_client) as frames:
+        return frames.session_files(session_id)
+
+
+def session_topics_frame(
+    session_id: str, *, org_id: str | None = None, roboto_client: Client | None = None
+) -> pl.DataFrame:
+    """One session's topics (``topic_id, name``), exactly ``Session.list_topics()`` in its order.
+
+    >>> session_topics_frame("se_0123456789abcdef")["name"].to_list()  # doctest: +SKIP
+    ['/camera', '/imu']
+    """
+    with OrgFrames(org_id, roboto_client) as frames:
+        return frames.session_topics(session_id)
+
+
+def session_extents_frame(
+    session_id: str, *, org_id: str | None = None, roboto_client: Client | None = None
+) -> pl.LazyFrame:
+    """Every extent on the files one session holds, each topic's, with ``in_window`` (see below).
+
+    The columns of :func:`topic_extents_frame`, for all topics at once (by topic name, topic id,
+    then wall-clock start): what a timeline of the session draws.
+    """
+    return _lazy_from(OrgFrames(org_id, roboto_client), lambda frames: frames.session_extents(session_id))
+
+
+def topic_extents_frame(
+    session_id: str, topic_name: str, *, org_id: str | None = None, roboto_client: Client | None = None
+) -> pl.LazyFrame:
+    """The extents behind one topic in one session: every extent of the topic on a file it holds.
+
+    Columns: ``topic_id, topic_name, file_id, relative_path, partition_key, timeline_source,
+    min_timestamp, max_timestamp, unix_epoch_offset_ns`` (as stored), ``min_wall_ns, max_wall_ns``
+    (wall clock = stored + offset), ``window_min_ns, window_max_ns`` (its file's contribution window),
+    ``in_window`` (the extent overlaps that window, closed intervals: the ``list_topics`` rule) and
+    ``start``/``end``. The topic is in ``list_topics()`` exactly when some row has ``in_window``.
+    An unknown session or topic name raises ``NotFoundError``; a known topic the session's files do
+    not carry gives no rows.
+
+    >>> topic_extents_frame("se_0123456789abcdef", "/camera").filter(pl.col("in_window"))  # doctest: +SKIP
+    """
+    return _lazy_from(
+        OrgFrames(org_id, roboto_client), lambda frames: frames.topic_extents(session_id, topic_name)
+    )
+
+
+def devices_frame(org_id: str | None = None, *, roboto_client: Client | None = None) -> pl.DataFrame:
+    """The org's devices (``device_id, name, device_type``), by name: labels for session rows.
+
+    >>> devices_frame().row(0, named=True)["name"]  # doctest: +SKIP
+    'falcon'
+    """
+    with OrgFrames(org_id, roboto_client) as frames:
+        return frames.devices()
+
+
+class OrgFrames:
+    """The frames above over one DuckDB connection: for callers asking many questions at once.
+
+    Each function above opens a connection of its own (a few hundred ms: extensions, attach,
+    views); a timeline asks six questions, so it asks them here. Lazy frames read through this
+    connection: collect them before :meth:`close` (or the end of the ``with`` block).
+
+    >>> with OrgFrames(roboto_client=client) as frames:  # doctest: +SKIP
+    ...     flights = frames.sessions(name_contains="flight").collect()
+    ...     topics = frames.session_topics(flights["session_id"][0])
+    """
+
+    def __init__(self, org_id: str | None = None, roboto_client: Client | None = None) -> None:
+        client = resolve_client(roboto_client)
+        self.org_id = client.resolve_org(org_id, "org_id")
+        self._connection = connect(self.org_id, client)
+
+    def sessions(
+        self,
+        *,
+        device_id: str | None = None,
+        name_contains: str | None = None,
+        start_ns: int | None = None,
+        end_ns: int | None = None,
+    ) -> pl.LazyFrame:
+        """See :func:`sessions_frame`."""
+        filters = dict(device_id=device_id, name_contains=name_contains, start_ns=start_ns, end_ns=end_ns)
+        frame = self._lazy(_SESSIONS, org_id=self.org_id, **filters)
+        return frame.with_columns(_datetimes("min_timestamp_ns", "max_timestamp_ns"))
+
+    def contributions(self) -> pl.LazyFrame:
+        """See :func:`contributions_frame`."""
+        frame = self._lazy(_CONTRIBUTIONS, session_id=None)
+        return frame.with_columns(_datetimes("window_min_ns", "window_max_ns"))
+
+    def session_files(self, session_id: str) -> pl.DataFrame:
+        """See :func:`session_files_frame`."""
+        self._require_session(session_id)
+        frame = self._lazy(_CONTRIBUTIONS, session_id=session_id)
+        return frame.with_columns(_datetimes("window_min_ns", "window_max_ns")).collect()
+
+    def session_topics(self, session_id: str) -> pl.DataFrame:
+        """See :func:`session_topics_frame`."""
+        self._require_session(session_id)
+        return self._lazy(_TOPICS, session_id=session_id).collect()
+
+    def session_extents(self, session_id: str) -> pl.LazyFrame:
+        """See :func:`session_extents_frame`."""
+        self._require_session(session_id)
+        return self._extents(session_id, None)
+
+    def topic_extents(self, session_id: str, topic_name: str) -> pl.LazyFrame:
+        """See :func:`topic_extents_frame`."""
+        self._require_session(session_id)
+        sql = "SELECT EXISTS (SELECT 1 FROM lake.main.topics WHERE org_id = ? AND name = ?)"
+        if not self._scalar(sql, [self.org_id, topic_name]):
+            raise NotFoundError(f"topic {topic_name!r} not found in org {self.org_id!r}")
+        return self._extents(session_id, topic_name)
+
+    def devices(self) -> pl.DataFrame:
+        """See :func:`devices_frame`."""
+        return self._lazy(_DEVICES, org_id=self.org_id).collect()
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> OrgFrames:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _lazy(self, sql: str, **variables: Any) -> pl.LazyFrame:
+        """``sql`` as a lazy frame, its ``getvariable`` parameters set under names of its own.
+
+        Variables belong to the connection, so each frame gets fresh names: a later frame on the
+        same connection cannot change what an earlier, not yet collected, one reads.
+        """
+        prefix = f"f{next(_frame_numbers)}_"
+        for name in variables:
+            sql = sql.replace(f"getvariable('{name}')", f"getvariable('{prefix}{name}')")
+        with _catalog_errors():
+            for name, value in variables.items():
+                kind = _VARIABLE_TYPES[name]
+                self._connection.execute(f"SET VARIABLE {prefix}{name} = CAST(? AS {kind})", [value])
+            return self._connection.sql(sql).pl(lazy=True)
+
+    def _extents(self, session_id: str, topic_name: str | None) -> pl.LazyFrame:
+        variables = dict(org_id=self.org_id, session_id=session_id, topic_name=topic_name)
+        return self._lazy(_EXTENTS, **variables).with_columns(_datetimes("min_wall_ns", "max_wall_ns"))
+
+    def _require_session(self, session_id: str) -> None:
+        sql = "SELECT EXISTS (SELECT 1 FROM lake.main.sessions WHERE org_id = ? AND session_id = ?)"
+        if not self._scalar(sql, [self.org_id, session_id]):
+            raise NotFoundError(f"session {session_id!r} not found in org {self.org_id!r}")
+
+    def _scalar(self, sql: str, params: list[Any]) -> Any:
+        with _catalog_errors():
+            row = self._connection.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+
+_frame_numbers = itertools.count()
+
+
+def _lazy_from(frames: OrgFrames, build: Callable[[OrgFrames], pl.LazyFrame]) -> pl.LazyFrame:
+    """A lazy frame of a connection of its own: it keeps the connection open until it is dropped."""
+    try:
+        return build(frames)
+    except BaseException:
+        frames.close()
+        raise
+
+
+@contextmanager
+def _catalog_errors() -> Iterator[None]:
+    """DuckDB errors become the library's ``CatalogError``, once, where they cross into our code."""
+    try:
+        yield
+    except duckdb.Error as error:
+        raise CatalogError(f"catalog error: {error}") from error
+
+
+def _datetimes(min_column: str, max_column: str) -> list[pl.Expr]:
+    """``start``/``end``: the two ns columns as UTC datetimes."""
+    return [
+        pl.from_epoch(pl.col(min_column), time_unit="ns").dt.replace_time_zone("UTC").alias("start"),
+        pl.from_epoch(pl.col(max_column), time_unit="ns").dt.replace_time_zone("UTC").alias("end"),
+    ]
