@@ -11,7 +11,7 @@ from pipelines.resources import CatalogResource, FleetResource
 from sessions_lib import Device, NotFoundError
 from sessions_lib.client import Client
 from sessions_lib.device_metadata import DeviceMetadata
-from sessions_lib.inference import InferenceRules, InferredSessions, infer_sessions
+from sessions_lib.inference import DEVICE_COLUMNS, InferenceRules, InferredSessions, infer_sessions
 from sessions_lib.ingest import ingest_folder, recording_paths
 from sessions_lib.queries import DEVICE_ACTIVITY
 from sessions_lib.session_store import replace_inferred_sessions
@@ -102,13 +102,7 @@ def inferred_sessions(catalog: CatalogResource, fleet: FleetResource) -> Inferre
             "device_type": [d.device_type for d in metadata.devices],
             "mission_tags": [list(d.mission_tags) for d in metadata.devices],
         },
-        schema={
-            "org_id": pl.String,
-            "device_id": pl.String,
-            "name": pl.String,
-            "device_type": pl.String,
-            "mission_tags": pl.List(pl.String),
-        },
+        schema=DEVICE_COLUMNS,
     )
     known = activity.filter(pl.col("device_id").is_in(devices["device_id"].implode()))
     rules = InferenceRules(

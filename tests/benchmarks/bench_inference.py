@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from sessions_lib.inference import InferenceRules, infer_sessions
+from sessions_lib.inference import DEVICE_COLUMNS, InferenceRules, infer_sessions
 
 SECOND_NS = 10**9
 DEVICE_TYPES = ("drone", "rover", "arm", "boat")
@@ -59,13 +59,7 @@ def fleet(rows: int, devices: int, seed: int = 0) -> tuple[pl.DataFrame, pl.Data
             "device_type": np.array(DEVICE_TYPES)[device_index % len(DEVICE_TYPES)],
             "mission_tags": [[f"mission-{group}"] if group >= 0 else [] for group in formation],
         },
-        schema={
-            "org_id": pl.String,
-            "device_id": pl.String,
-            "name": pl.String,
-            "device_type": pl.String,
-            "mission_tags": pl.List(pl.String),
-        },
+        schema=DEVICE_COLUMNS,
     )
 
     owner = np.sort(rng.integers(0, devices, rows))  # rows grouped by device, in time order per device
