@@ -17,7 +17,14 @@ class CatalogResource(ConfigurableResource):
     same catalog as the same caller unless told otherwise.
     """
 
-    location: str | None = Field(default=None, description="Catalog folder; unset: the library default.")
+    location: str | None = Field(
+        default=None,
+        description="Catalog folder or PostgreSQL URL (postgresql://...); unset: the library default.",
+    )
+    data_path: str | None = Field(
+        default=None,
+        description="Data files of a PostgreSQL catalog (s3://bucket/prefix/); unset: $SESSIONS_DATA_PATH.",
+    )
     user: str | None = Field(default=None, description="Recorded as created_by/modified_by.")
     org_ids: list[str] | None = Field(default=None, description="Orgs the pipeline acts in.")
 
@@ -28,6 +35,7 @@ class CatalogResource(ConfigurableResource):
             self.location or ambient.catalog.location,
             user=self.user or ambient.user,
             org_ids=self.org_ids or ambient.org_ids,
+            data_path=self.data_path,
         )
 
 
@@ -37,6 +45,11 @@ class FleetResource(ConfigurableResource):
     root: str = Field(default="data", description="Folder holding the device metadata and the datasets.")
     device_metadata: str = Field(default="devices.yaml", description="Device metadata file, under root.")
     datasets: list[str] = Field(default_factory=lambda: ["fleet"], description="Dataset folders, under root.")
+    files_per_batch: int = Field(
+        default=8,
+        ge=1,
+        description="Recordings per ingestion step: the steps of a run are read in parallel.",
+    )
 
     def metadata(self) -> DeviceMetadata:
         return load_device_metadata(Path(self.root) / self.device_metadata)

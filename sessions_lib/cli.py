@@ -73,7 +73,12 @@ def parse_timestamp_ns(value: str) -> int:
 
 
 CatalogOption = Annotated[
-    Path | None, typer.Option("--catalog", help="Catalog folder (default: $SESSIONS_CATALOG or ./.sessions).")
+    str | None,
+    typer.Option(
+        "--catalog",
+        help="Catalog folder, or a PostgreSQL URL with $SESSIONS_DATA_PATH naming its data "
+        "(default: $SESSIONS_CATALOG or ./.sessions).",
+    ),
 ]
 OrgOption = Annotated[str | None, typer.Option("--org", help="Org to act in, when you belong to several.")]
 JsonOption = Annotated[
@@ -101,7 +106,7 @@ UntilOption = Annotated[
 ]
 
 
-def _client(catalog: Path | None, *, must_exist: bool = False) -> Client:
+def _client(catalog: str | None, *, must_exist: bool = False) -> Client:
     """The caller of the environment, on ``catalog`` if given.
 
     With ``must_exist`` a folder without a catalog is refused instead of created empty: a read
@@ -109,10 +114,11 @@ def _client(catalog: Path | None, *, must_exist: bool = False) -> Client:
     """
     base = Client.from_env()
     client = base if catalog is None else Client(catalog, user=base.user, org_ids=base.org_ids)
-    metadata_path = client.catalog.location.metadata_path
-    if must_exist and not metadata_path.is_file():
+    location = client.catalog.location
+    if must_exist and not location.exists():
+        path = location.metadata_path
         raise CatalogError(
-            f"no catalog in {metadata_path.parent} ({metadata_path.name} is missing): "
+            f"no catalog in {path.parent} ({path.name} is missing): "
             "create one with `sessions ingest` or `sessions run`, or pass --catalog"
         )
     return client
@@ -124,7 +130,7 @@ def _fail(message: str) -> NoReturn:
 
 
 @contextmanager
-def _command(catalog: Path | None, *, must_exist: bool = True) -> Iterator[Client]:
+def _command(catalog: str | None, *, must_exist: bool = True) -> Iterator[Client]:
     """The command's client; a library error becomes ``error: <message>`` on stderr and exit 1."""
     client: Client | None = None
     try:

@@ -3,7 +3,8 @@
 This is what the documented ``roboto_client`` argument takes. Without one, the ambient client
 is used, configured by environment variables:
 
-- ``SESSIONS_CATALOG``: catalog folder (default ``./.sessions``)
+- ``SESSIONS_CATALOG``: catalog folder (default ``./.sessions``), or a PostgreSQL URL
+  (``postgresql://user@host/db``) with ``SESSIONS_DATA_PATH`` naming its data (``s3://bucket/prefix/``)
 - ``SESSIONS_USER``: who is recorded in ``created_by``/``modified_by`` (default: the OS user)
 - ``SESSIONS_ORG_IDS``: comma-separated orgs of the caller (default ``org_local``)
 """
@@ -15,7 +16,6 @@ import os
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sessions_lib.catalog import Catalog, CatalogLocation
 from sessions_lib.errors import InvalidRequestError, PermissionDeniedError
@@ -40,6 +40,7 @@ class Client:
         user: str | None = None,
         org_ids: Sequence[str] | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
+        data_path: str | os.PathLike[str] | None = None,
     ) -> None:
         if isinstance(catalog, Catalog):
             self.catalog = catalog
@@ -48,7 +49,7 @@ class Client:
         elif catalog is None:
             self.catalog = Catalog(CatalogLocation.ambient())
         else:
-            self.catalog = Catalog(CatalogLocation.from_setting(Path(catalog)))
+            self.catalog = Catalog(CatalogLocation.from_setting(catalog, data_path))
         self.user = user or os.environ.get(USER_ENV_VAR) or getpass.getuser()
         if org_ids is not None and (isinstance(org_ids, str) or not org_ids):
             raise InvalidRequestError(f"org_ids must be a non-empty list of org ids, got {org_ids!r}")
@@ -94,7 +95,7 @@ class Client:
 
     def __repr__(self) -> str:
         return (
-            f"Client(catalog={str(self.catalog.location.metadata_path)!r}, user={self.user!r}, "
+            f"Client(catalog={str(self.catalog.location)!r}, user={self.user!r}, "
             f"org_ids={list(self.org_ids)!r})"
         )
 

@@ -104,7 +104,7 @@ class Dataset:
         """Load a dataset by id; unknown ids and other orgs' datasets are not found."""
         client = resolve_client(roboto_client)
         org_id = client.resolve_org(owner_org_id, "owner_org_id")
-        return cls(client.catalog.transaction(lambda tx: load_dataset(tx, org_id, dataset_id)), client)
+        return cls(client.catalog.read(lambda tx: load_dataset(tx, org_id, dataset_id)), client)
 
     @classmethod
     def for_org(

@@ -83,7 +83,7 @@ class Device:
         """Load a device by id; unknown ids and other orgs' devices are not found."""
         client = resolve_client(roboto_client)
         org_id = client.resolve_org(owner_org_id, "owner_org_id")
-        return cls(client.catalog.transaction(lambda tx: load_device(tx, org_id, device_id)), client)
+        return cls(client.catalog.read(lambda tx: load_device(tx, org_id, device_id)), client)
 
     @classmethod
     def for_org(

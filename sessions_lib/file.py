@@ -52,7 +52,7 @@ class File:
         """Load a file by id; unknown ids and other orgs' files are not found."""
         client = resolve_client(roboto_client)
         org_id = client.resolve_org(owner_org_id, "owner_org_id")
-        return cls(client.catalog.transaction(lambda tx: load_file(tx, org_id, file_id)), client)
+        return cls(client.catalog.read(lambda tx: load_file(tx, org_id, file_id)), client)
 
     @property
     def record(self) -> FileRecord:

@@ -26,7 +26,7 @@ def paginate(
     """
     after = first
     while True:
-        page = client.catalog.transaction(lambda tx, after=after: fetch_page(tx, after, client.page_size))
+        page = client.catalog.read(lambda tx, after=after: fetch_page(tx, after, client.page_size))
         yield from page
         if len(page) < client.page_size:
             return

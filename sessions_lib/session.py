@@ -120,7 +120,7 @@ class Session:
         """Load a session by id; unknown ids and other orgs' sessions are not found."""
         client = resolve_client(roboto_client)
         org_id = client.resolve_org(owner_org_id, "owner_org_id")
-        return cls(client.catalog.transaction(lambda tx: store.load_session(tx, org_id, session_id)), client)
+        return cls(client.catalog.read(lambda tx: store.load_session(tx, org_id, session_id)), client)
 
     @classmethod
     def for_dataset(
@@ -132,7 +132,7 @@ class Session:
         """Iterate sessions holding any file of the dataset (an unknown dataset is not found)."""
         client = resolve_client(roboto_client)
         org_id = client.resolve_org(owner_org_id, "owner_org_id")
-        client.catalog.transaction(lambda tx: require_all(tx, "dataset", org_id, [dataset_id]))
+        client.catalog.read(lambda tx: require_all(tx, "dataset", org_id, [dataset_id]))
         return sessions_of(client, org_id, dataset_id=dataset_id)
 
     @classmethod

@@ -1,12 +1,17 @@
-"""Shared fixtures: a fresh DuckLake catalog on disk per test, and a small recording factory."""
+"""Shared fixtures: a fresh DuckLake catalog per test (SQLite, or PostgreSQL + S3 for tests marked
+``backends``), and a small recording factory."""
 
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from sessions_lib import (
@@ -17,10 +22,46 @@ from sessions_lib import (
     register_file,
     set_default_client,
 )
+from sessions_lib.catalog.location import DATA_PATH_ENV_VAR
 from sessions_lib.records import DatasetRecord, FileRecord
+from tests import services
 
 SECOND_NS = 1_000_000_000
 EPOCH_2026_NS = 1_767_225_600 * SECOND_NS  # 2026-01-01T00:00:00Z
+
+
+BACKENDS = ("sqlite", "postgres")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests under ``@pytest.mark.backends(...)`` run once per named catalog backend."""
+    marker = metafunc.definition.get_closest_marker("backends")
+    if marker and "backend" in metafunc.fixturenames:
+        params = [
+            pytest.param(b, marks=[pytest.mark.postgres] if b == "postgres" else []) for b in marker.args
+        ]
+        metafunc.parametrize("backend", params, indirect=True)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    """The catalog backend of this test: SQLite unless the test is marked for several."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def catalog_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.Services]:
+    """PostgreSQL and an S3 server for the whole run, started on first use, stopped by PID."""
+    if not services.available():
+        pytest.fail(
+            "PostgreSQL is not installed: run scripts/install-test-services (or deselect -m postgres)"
+        )
+    folder = Path(tempfile.mkdtemp(prefix="sessions-services-"))  # short, outside pytest's 0700 tree
+    with services.running(folder) as running, pytest.MonkeyPatch.context() as env:
+        for name, value in running.environment.items():
+            env.setenv(name, value)
+        yield running
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -29,9 +70,28 @@ def catalog_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def client(catalog_dir: Path) -> Iterator[Client]:
+def catalog_setting(
+    backend: str, catalog_dir: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """What ``Client(...)`` takes for a fresh catalog of this test's backend.
+
+    PostgreSQL: a new database on the test server, its data under a new prefix of the S3 bucket
+    (``SESSIONS_DATA_PATH``, so subprocesses and the pipeline find it too).
+    """
+    if backend == "sqlite":
+        return str(catalog_dir)
+    running: services.Services = request.getfixturevalue("catalog_services")
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(running.postgres_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    monkeypatch.setenv(DATA_PATH_ENV_VAR, f"s3://{services.BUCKET}/{name}/")
+    return running.database_url(name)
+
+
+@pytest.fixture
+def client(catalog_setting: str) -> Iterator[Client]:
     """A caller of one org ("org_a") on a fresh catalog."""
-    client = Client(catalog_dir, user="tester", org_ids=["org_a"], page_size=3)
+    client = Client(catalog_setting, user="tester", org_ids=["org_a"], page_size=3)
     yield client
     client.catalog.close()
 
@@ -96,6 +156,6 @@ def table_contents(client: Client) -> dict[str, list[tuple]]:
         "devices", "datasets", "files", "topics", "topic_partitions", "timeline_extents",
         "sessions", "session_files", "session_devices", "activity_intervals",
     ]  # fmt: skip
-    return client.catalog.transaction(
+    return client.catalog.read(
         lambda tx: {t: sorted(tx.rows(f"SELECT * FROM {t}"), key=repr) for t in tables}
     )

@@ -61,7 +61,7 @@ def test_ambient_location_from_environment(tmp_path: Path, monkeypatch: pytest.M
     assert CatalogLocation.ambient().metadata_path == tmp_path / "from-env" / "catalog.sqlite"
     monkeypatch.delenv("SESSIONS_CATALOG")
     monkeypatch.chdir(tmp_path)
-    assert CatalogLocation.ambient().data_path == tmp_path / ".sessions" / "data"
+    assert CatalogLocation.ambient().data_path == f"{tmp_path / '.sessions' / 'data'}/"
 
 
 def test_client_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

@@ -1,16 +1,19 @@
 """Concurrent writers from separate OS processes lose and duplicate nothing."""
 
 import multiprocessing
-from pathlib import Path
+
+import pytest
 
 from sessions_lib import Client, Session, SessionFile
 from tests.conftest import Recordings
 
 FILES_PER_WORKER = 100
 
+pytestmark = pytest.mark.backends("sqlite", "postgres")
 
-def add_files_one_by_one(catalog_dir: str, session_id: str, file_ids: list[str], user: str, start) -> int:
-    client = Client(catalog_dir, user=user, org_ids=["org_a"])
+
+def add_files_one_by_one(catalog: str, session_id: str, file_ids: list[str], user: str, start) -> int:
+    client = Client(catalog, user=user, org_ids=["org_a"])
     session = Session.from_id(session_id, roboto_client=client)
     start.wait()  # both processes begin together, so their writes overlap
     for i, file_id in enumerate(file_ids):
@@ -21,7 +24,9 @@ def add_files_one_by_one(catalog_dir: str, session_id: str, file_ids: list[str],
     return len(file_ids)
 
 
-def test_two_processes_adding_files_to_one_session(client: Client, recordings: Recordings, catalog_dir: Path):
+def test_two_processes_adding_files_to_one_session(
+    client: Client, recordings: Recordings, catalog_setting: str
+):
     dataset = recordings.dataset()
     files = [
         recordings.file({"/imu": [(i * 10, i * 10 + 8)]}, dataset_id=dataset.dataset_id)
@@ -36,7 +41,7 @@ def test_two_processes_adding_files_to_one_session(client: Client, recordings: R
         done = pool.starmap(
             add_files_one_by_one,
             [
-                (str(catalog_dir), session.session_id, half, f"worker-{n}", start)
+                (catalog_setting, session.session_id, half, f"worker-{n}", start)
                 for n, half in enumerate(halves)
             ],
         )

@@ -1,7 +1,6 @@
 """Devices, datasets and files as objects, and the ``create_session`` shortcuts of the API reference."""
 
 import multiprocessing
-from pathlib import Path
 
 import pytest
 
@@ -195,22 +194,25 @@ def test_device_create_session_resent_reuses_and_fills_in(client: Client, fleet)
     assert table_contents(client) == before  # nothing left to fill in: nothing written
 
 
-def concurrent_create_session(catalog_dir: str, file_ids: list[str], names: list[str], start) -> None:
-    client = Client(catalog_dir, user="racer", org_ids=["org_a"])
+def concurrent_create_session(catalog: str, file_ids: list[str], names: list[str], start) -> None:
+    client = Client(catalog, user="racer", org_ids=["org_a"])
     device = Device.from_id("dv_lead", roboto_client=client)
     for name in names:
         start.wait()  # both processes send the same call at the same moment
         device.create_session(name, files=file_ids)
 
 
-def test_device_create_session_from_two_processes_makes_one_session(client: Client, fleet, catalog_dir: Path):
+@pytest.mark.backends("sqlite", "postgres")
+def test_device_create_session_from_two_processes_makes_one_session(
+    client: Client, fleet, catalog_setting: str
+):
     lead, _, dataset = fleet
     file_ids = [dataset.register_file(f"f{i}.mcap", [imu(i, i + 1)]).file_id for i in range(3)]
     names = [f"race-{i}" for i in range(8)]
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager, context.Pool(2) as pool:
         start = manager.Barrier(2)
-        pool.starmap(concurrent_create_session, [(str(catalog_dir), file_ids, names, start)] * 2)
+        pool.starmap(concurrent_create_session, [(catalog_setting, file_ids, names, start)] * 2)
     sessions = list(lead.list_sessions())
     assert sorted(s.name for s in sessions) == names
     for session in sessions:

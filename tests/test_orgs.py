@@ -16,6 +16,8 @@ from sessions_lib import (
 )
 from tests.conftest import Recordings, table_contents
 
+pytestmark = pytest.mark.backends("sqlite", "postgres")
+
 
 @pytest.fixture
 def alice(client: Client) -> Client:

@@ -19,6 +19,8 @@ from sessions_lib import (
 )
 from tests.conftest import Recordings, table_contents
 
+pytestmark = pytest.mark.backends("sqlite", "postgres")
+
 
 @pytest.fixture
 def session(client: Client, recordings: Recordings) -> Session:

@@ -16,6 +16,8 @@ from sessions_lib import (
 )
 from tests.conftest import Recordings, table_contents
 
+pytestmark = pytest.mark.backends("sqlite", "postgres")
+
 
 def names(session: Session) -> list[str]:
     return [topic.name for topic in session.list_topics()]

@@ -13,6 +13,8 @@ from sessions_lib.errors import CatalogError
 # extension name -> the PyPI package (import name) that ships its binary
 EXTENSION_PACKAGES: dict[str, str] = {
     "sqlite_scanner": "duckdb_extension_sqlite_scanner",
+    "postgres_scanner": "duckdb_extension_postgres_scanner",
+    "httpfs": "duckdb_extension_httpfs",
     "ducklake": "duckdb_extension_ducklake",
 }
 

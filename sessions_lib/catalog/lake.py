@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from sessions_lib.catalog.extensions import load_extensions
 from sessions_lib.catalog.location import CatalogLocation
+from sessions_lib.catalog.postgres import PostgresWriterLock, database_size_bytes
 from sessions_lib.errors import CatalogBusyError, CatalogError, SessionsError
 
 T = TypeVar("T")
@@ -135,7 +136,7 @@ class Catalog:
     """A DuckLake catalog attached in this process; cheap to share, safe across threads.
 
     >>> catalog = Catalog(CatalogLocation.from_setting(tmp_path))  # doctest: +SKIP
-    >>> catalog.transaction(lambda tx: tx.scalar("SELECT count(*) FROM sessions"))  # doctest: +SKIP
+    >>> catalog.read(lambda tx: tx.scalar("SELECT count(*) FROM sessions"))  # doctest: +SKIP
     0
     """
 
@@ -144,6 +145,11 @@ class Catalog:
         self.retry = retry or RetryPolicy()
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
+        self._writer_lock = (
+            PostgresWriterLock(location.metadata, timeout_s=self.retry.deadline_s)
+            if location.on_postgres
+            else None
+        )
 
     def connection(self) -> duckdb.DuckDBPyConnection:
         """The process's DuckDB connection with the lake attached and its schema in place."""
@@ -159,24 +165,33 @@ class Catalog:
             config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
         )
         try:
-            load_extensions(connection, "sqlite_scanner", "ducklake")
+            load_extensions(connection, *self.location.extensions())
             connection.execute("SET GLOBAL TimeZone = 'UTC'")
+            for statement in self.location.setup_sql():
+                connection.execute(statement)
             self._retrying(lambda: connection.execute(self.location.attach_sql(LAKE)))
             connection.execute(f"USE {LAKE}")
-            self._run(connection, lambda tx: tx.execute(SCHEMA_SQL))
+            with self._writing():
+                self._run(connection, lambda tx: tx.execute(SCHEMA_SQL))
         except (duckdb.Error, SessionsError) as error:
             connection.close()
-            raise CatalogError(
-                f"cannot open the catalog at {self.location.metadata_path}: {error}"
-            ) from error
+            raise CatalogError(f"cannot open the catalog {self.location}: {error}") from error
         return connection
 
     def transaction(self, work: Callable[[Tx], T]) -> T:
-        """Run ``work`` in one transaction, retrying it whole on locks and commit conflicts.
+        """Run ``work`` in one write transaction, retrying it whole on locks and commit conflicts.
 
         ``work`` must only read and write through its ``Tx`` (it may run several times). An error
         of the library's own raised by ``work`` rolls back and propagates: nothing is written.
+        Write transactions of one catalog run one at a time, across processes and machines, so a
+        read-then-insert check (a unique name, a file's path) cannot race another writer.
         """
+        connection = self.connection()
+        with self._writing():
+            return self._run(connection, work)
+
+    def read(self, work: Callable[[Tx], T]) -> T:
+        """Run read-only ``work`` in one transaction: a consistent snapshot, never waiting on writers."""
         return self._run(self.connection(), work)
 
     def _run(self, connection: duckdb.DuckDBPyConnection, work: Callable[[Tx], T]) -> T:
@@ -210,7 +225,7 @@ class Catalog:
                     raise CatalogError(f"catalog error: {error}") from error
                 last_error = error
         raise CatalogBusyError(
-            f"the catalog at {self.location.metadata_path} stayed locked or conflicting for "
+            f"the catalog {self.location} stayed locked or conflicting for "
             f"{self.retry.deadline_s:.0f}s; nothing was written (last error: {last_error})"
         ) from last_error
 
@@ -231,13 +246,26 @@ class Catalog:
         )
         connection = self.connection()
         for step in steps:
-            self._retrying(lambda step=step: connection.cursor().execute(step).fetchall())
+            with self._writing():
+                self._retrying(lambda step=step: connection.cursor().execute(step).fetchall())
 
     def size_bytes(self) -> int:
-        """Bytes on disk: the metadata database (with its WAL) and every data file."""
-        metadata = self.location.metadata_path
-        files = [metadata, metadata.with_name(metadata.name + "-wal"), *self.location.data_path.rglob("*")]
-        return sum(f.stat().st_size for f in files if f.is_file())
+        """Bytes stored: the metadata database (with its WAL) and every file under the data path."""
+        if self.location.on_postgres:
+            metadata = database_size_bytes(self.location.metadata)
+        else:
+            path = self.location.metadata_path
+            files = (path, path.with_name(path.name + "-wal"))
+            metadata = sum(f.stat().st_size for f in files if f.is_file())
+        glob = self.location.data_path + "**"
+        data = self.read(
+            lambda tx: tx.scalar("SELECT coalesce(sum(size), 0) FROM read_blob($glob)", glob=glob)
+        )
+        return metadata + int(data)
+
+    def _writing(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the catalog's writer lock (PostgreSQL); SQLite serializes writers by itself."""
+        return self._writer_lock.held() if self._writer_lock else contextlib.nullcontext()
 
     def close(self) -> None:
         """Detach and close this process's connection (it reopens on next use)."""
@@ -245,6 +273,8 @@ class Catalog:
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
+            if self._writer_lock is not None:
+                self._writer_lock.close()
 
 
 def _rollback_quietly(cursor: duckdb.DuckDBPyConnection) -> None:
