@@ -133,7 +133,8 @@ def session_detail(session: Session) -> dict:
 # -- ingest and summary (the first commands) ------------------------------------------------
 
 
-def test_ingest_then_re_ingest(tmp_path: Path):
+@pytest.mark.backends("sqlite", "postgres")
+def test_ingest_then_re_ingest(tmp_path: Path, catalog_setting: str):
     folder = tmp_path / "recordings"
     folder.mkdir()
     pl.DataFrame({"t": [0, 1_000, 2_000]}).write_csv(folder / "log.csv")
@@ -142,7 +143,7 @@ def test_ingest_then_re_ingest(tmp_path: Path):
         "ingest",
         str(folder),
         "--catalog",
-        str(tmp_path / "cat"),
+        catalog_setting,
         "--timestamp-column",
         "t",
         "--timestamp-unit",
@@ -466,10 +467,11 @@ def test_timeline_writes_a_png(fleet: Fleet, tmp_path: Path):
 
 
 @pytest.mark.slow
-def test_run_the_pipeline_on_a_copy_of_data(tmp_path: Path):
+@pytest.mark.backends("sqlite", "postgres")
+def test_run_the_pipeline_on_a_copy_of_data(tmp_path: Path, catalog_setting: str):
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
-    catalog = tmp_path / "catalog"
+    catalog = catalog_setting
     out = ok("run", data, "--catalog", catalog)
     assert "checks:" in out and "FAILED" not in out
     listed = ok_json("list", "--catalog", catalog)
