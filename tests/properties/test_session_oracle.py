@@ -180,7 +180,9 @@ class SessionsMachine(RuleBasedStateMachine):
 def test_sessions_match_the_oracle(shared_catalog: Path):
     SessionsMachine.catalog_dir = shared_catalog
     run_state_machine_as_test(
-        SessionsMachine, settings=settings(max_examples=25, stateful_step_count=12, deadline=None)
+        SessionsMachine,
+        # A fixed seed: the check below needs a run that tells the two overlap rules apart, every time.
+        settings=settings(max_examples=25, stateful_step_count=12, deadline=None, derandomize=True),
     )
     assert DISAGREEMENTS_SEEN, "no generated case told per-contribution and aggregate overlap apart"
 
