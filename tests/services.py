@@ -89,10 +89,11 @@ def start(folder: Path) -> Services:
 
 
 def stop(services: Services) -> None:
-    """Stop both servers by PID (PostgreSQL with a fast shutdown) and wait for them to exit."""
-    for pid in (services.s3_pid, services.postgres_pid):
+    """Stop both servers by PID and wait for them to exit: PostgreSQL with a fast shutdown, the
+    in-memory S3 server killed outright (it keeps nothing, and a SIGTERM may be ignored)."""
+    for pid, stop_signal in ((services.s3_pid, signal.SIGKILL), (services.postgres_pid, signal.SIGINT)):
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGINT if pid == services.postgres_pid else signal.SIGTERM)
+            os.kill(pid, stop_signal)
     for pid in (services.s3_pid, services.postgres_pid):
         _wait_for_exit(pid)
 

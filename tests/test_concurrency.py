@@ -45,6 +45,8 @@ def test_two_processes_adding_files_to_one_session(
                 for n, half in enumerate(halves)
             ],
         )
+        pool.close()  # let the workers exit: terminating them needs a SIGTERM a caller may ignore
+        pool.join()
     assert done == [FILES_PER_WORKER, FILES_PER_WORKER]
 
     stored = list(Session.from_id(session.session_id, roboto_client=client).list_files())

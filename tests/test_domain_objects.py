@@ -213,6 +213,8 @@ def test_device_create_session_from_two_processes_makes_one_session(
     with context.Manager() as manager, context.Pool(2) as pool:
         start = manager.Barrier(2)
         pool.starmap(concurrent_create_session, [(catalog_setting, file_ids, names, start)] * 2)
+        pool.close()  # let the workers exit: terminating them needs a SIGTERM a caller may ignore
+        pool.join()
     sessions = list(lead.list_sessions())
     assert sorted(s.name for s in sessions) == names
     for session in sessions:
