@@ -303,6 +303,7 @@ def _insert_topics(tx: Tx, org: str, file: FileRecord, topics: list[RecordedTopi
     partitions, extents = [], []
     for topic in topics:
         topic_part_id = ids.new_id(ids.TOPIC_PARTITION)
+        offset = topic.unix_epoch_offset_ns
         partitions.append(
             dict(
                 topic_part_id=topic_part_id,
@@ -316,6 +317,8 @@ def _insert_topics(tx: Tx, org: str, file: FileRecord, topics: list[RecordedTopi
                 partition_key=topic.partition,
                 row_start=topic.row_range[0] if topic.row_range else None,
                 row_end=topic.row_range[1] if topic.row_range else None,
+                min_wall_ns=min((lo + offset for lo, _ in topic.spans), default=None),
+                max_wall_ns=max((hi + offset for _, hi in topic.spans), default=None),
             )
         )
         extents.extend(
@@ -324,15 +327,18 @@ def _insert_topics(tx: Tx, org: str, file: FileRecord, topics: list[RecordedTopi
                 org_id=org,
                 topic_part_id=topic_part_id,
                 file_id=file.file_id,
+                topic_id=topic_ids[topic.name],
                 timeline_source=topic.timeline_source,
                 min_timestamp=lo,
                 max_timestamp=hi,
-                unix_epoch_offset_ns=topic.unix_epoch_offset_ns,
+                unix_epoch_offset_ns=offset,
+                min_wall_ns=lo + offset,
+                max_wall_ns=hi + offset,
             )
             for lo, hi in topic.spans
         )
     tx.insert("topic_partitions", partitions)
-    extents.sort(key=lambda e: e["min_timestamp"] + e["unix_epoch_offset_ns"])
+    extents.sort(key=lambda e: e["min_wall_ns"])
     tx.insert("timeline_extents", extents)
 
 

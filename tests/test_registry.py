@@ -19,7 +19,7 @@ def extents_of(client: Client, file_id: str) -> list[tuple]:
         lambda tx: tx.rows(
             "SELECT t.name, te.min_timestamp, te.max_timestamp, te.unix_epoch_offset_ns, te.timeline_source "
             "FROM timeline_extents te JOIN topic_partitions tp USING (topic_part_id) "
-            "JOIN topics t USING (topic_id) WHERE te.file_id = $f ORDER BY 1, 2",
+            "JOIN topics t ON t.topic_id = tp.topic_id WHERE te.file_id = $f ORDER BY 1, 2",
             f=file_id,
         )
     )

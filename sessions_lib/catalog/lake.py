@@ -234,8 +234,27 @@ class Catalog:
         rewrite files full of deletions, and drop snapshots (and their files) older than the window.
 
         Small writes (every ``add_file``) are inlined in the metadata database; without this the
-        database grows and every query scans the inlined rows.
+        database grows and every query scans the inlined rows. Files are written in the layout the
+        queries prune by (DuckLake keeps it for every later write and merge): each large table
+        sorted by what its lookups filter on, in small row groups; the extents, in wall-clock
+        order, also in small files, so a time window reads one or two of them.
         """
+        sort_keys = {
+            "timeline_extents": "min_wall_ns",
+            "topic_partitions": "file_id",
+            "session_files": "session_id",
+            "sessions": "session_id",
+        }
+        layout = (
+            "".join(
+                f"ALTER TABLE {table} SET SORTED BY ({key});"
+                f"CALL {LAKE}.set_option('parquet_row_group_size', 16384, table_name => '{table}');"
+                for table, key in sort_keys.items()
+            )
+            + f"CALL {LAKE}.set_option('target_file_size', '16MB', table_name => 'timeline_extents');"
+        )
+        with self._writing():
+            self._run(self.connection(), lambda tx: tx.execute(layout))
         older = f"older_than => now() - INTERVAL {int(keep_snapshots_for.total_seconds())} SECOND"
         steps = (
             f"CALL ducklake_flush_inlined_data('{LAKE}')",

@@ -68,19 +68,26 @@ CREATE TABLE IF NOT EXISTS topic_partitions (
     message_count    BIGINT,
     partition_key    VARCHAR,  -- a slice of the file, e.g. 'episode_index=3' (NULL: the whole topic)
     row_start        BIGINT,   -- the slice's rows [row_start, row_end) in a tabular file
-    row_end          BIGINT
+    row_end          BIGINT,
+    min_wall_ns      BIGINT,   -- the span of its extents in wall clock (NULL without extents);
+    max_wall_ns      BIGINT    --   file windows read these rather than the extents
 );
 
--- key: timeline_extent_id; wall clock = min/max_timestamp + unix_epoch_offset_ns
+-- key: timeline_extent_id; wall clock = min/max_timestamp + unix_epoch_offset_ns, also stored as
+-- min/max_wall_ns: the extents are kept sorted by min_wall_ns (Catalog.compact), so a filter on
+-- the stored wall clock skips Parquet files and row groups by their min/max statistics.
 CREATE TABLE IF NOT EXISTS timeline_extents (
     timeline_extent_id   VARCHAR NOT NULL,
     org_id               VARCHAR NOT NULL,
     topic_part_id        VARCHAR NOT NULL,
-    file_id              VARCHAR NOT NULL,  -- denormalized from topic_partitions: sort/prune key
+    file_id              VARCHAR NOT NULL,  -- denormalized from topic_partitions
+    topic_id             VARCHAR NOT NULL,  -- denormalized too: a time window's topics need no join
     timeline_source      VARCHAR NOT NULL,  -- 'log_time' | 'publish_time' | 'field'
     min_timestamp        BIGINT NOT NULL,
     max_timestamp        BIGINT NOT NULL,
-    unix_epoch_offset_ns BIGINT NOT NULL
+    unix_epoch_offset_ns BIGINT NOT NULL,
+    min_wall_ns          BIGINT NOT NULL,   -- min_timestamp + unix_epoch_offset_ns
+    max_wall_ns          BIGINT NOT NULL    -- max_timestamp + unix_epoch_offset_ns
 );
 
 -- key: (file_id, kind, start_ns); device activity found inside a recording (ULog armed, ...),

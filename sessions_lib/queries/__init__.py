@@ -7,8 +7,14 @@ chains them into one ``WITH`` prefix, so ``Session``, the SQL views and the asse
 same question the same way:
 
 >>> sql = with_rules(ONE_SESSION) + "SELECT * FROM session_bounds"
+
+Two queries stand apart from that chain: ``DEVICE_ACTIVITY`` (what inference reads) and
+``WINDOW_TOPICS`` (the topics with data in a wall-clock window). Extents are filtered on their
+stored wall clock (``min_wall_ns``, ``max_wall_ns``), the columns they are kept sorted by, so the
+scans skip the Parquet files and row groups outside the windows asked about.
 """
 
+from collections.abc import Container
 from functools import cache
 from importlib import resources
 
@@ -36,13 +42,18 @@ def rule_sql(name: str) -> str:
 
 
 def with_rules(contributions_scope: str) -> str:
-    """A ``WITH`` prefix defining ``contributions`` as the given scope, then every rule."""
+    """A ``WITH`` prefix defining ``contributions`` as the given scope, then every rule.
+
+    ``contributions`` is materialized: the rules read it twice, and keeping its rows costs less
+    than looking them up in ``session_files`` a second time.
+    """
     return _with(
         [
             ("contributions", contributions_scope),
             ("scoped_files", "SELECT DISTINCT file_id FROM contributions"),
             *((name, rule_sql(name)) for name in RULES),
-        ]
+        ],
+        materialized={"contributions"},
     )
 
 
@@ -55,8 +66,18 @@ def with_file_windows(files_scope: str) -> str:
 DEVICE_FILES = "SELECT file_id FROM files WHERE org_id = $org_id AND device_id IS NOT NULL"
 
 
-def _with(ctes: list[tuple[str, str]]) -> str:
-    return "WITH " + ",\n".join(f"{name} AS (\n{sql.strip()}\n)" for name, sql in ctes) + "\n"
+def _with(ctes: list[tuple[str, str]], materialized: Container[str] = ()) -> str:
+    return (
+        "WITH "
+        + ",\n".join(
+            f"{name} AS {'MATERIALIZED ' if name in materialized else ''}(\n{sql.strip()}\n)"
+            for name, sql in ctes
+        )
+        + "\n"
+    )
 
 
 DEVICE_ACTIVITY = with_file_windows(DEVICE_FILES) + rule_sql("device_activity")
+
+# Topics with data in a wall-clock window of an org ($org_id, $start_ns, $end_ns); needs no scope.
+WINDOW_TOPICS = rule_sql("window_topics")
