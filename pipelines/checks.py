@@ -39,7 +39,7 @@ WHERE org_id = $org_id
 def _violations(catalog: CatalogResource, fleet: FleetResource, sql: str) -> list[tuple]:
     client = catalog.client()
     org = acting_org(client, fleet.metadata())
-    return client.catalog.transaction(lambda tx: tx.rows(sql, org_id=org))
+    return client.catalog.read(lambda tx: tx.rows(sql, org_id=org))
 
 
 def _result(rows: list[tuple], what: str) -> AssetCheckResult:
@@ -78,7 +78,7 @@ def metadata_devices_are_in_the_catalog(catalog: CatalogResource, fleet: FleetRe
     org = acting_org(client, metadata)
     known = {
         device_id
-        for (device_id,) in client.catalog.transaction(
+        for (device_id,) in client.catalog.read(
             lambda tx: tx.rows("SELECT device_id FROM devices WHERE org_id = $org_id", org_id=org)
         )
     }

@@ -1,13 +1,19 @@
 """The code location, assembled in one place: ``dagster dev -m pipelines`` loads ``defs``.
 
 Settings come from the environment, so one code location serves every deployment:
-``SESSIONS_DATA`` (the fleet folder, default ``data``) and the library's own ``SESSIONS_CATALOG``,
-``SESSIONS_USER``, ``SESSIONS_ORG_IDS``.
+``SESSIONS_DATA`` (the fleet folder, default ``data``), the library's own ``SESSIONS_CATALOG``,
+``SESSIONS_USER``, ``SESSIONS_ORG_IDS``, and ``SESSIONS_DAGSTER_EXECUTOR``: where a run's steps
+(the ingestion batches among them) execute — ``multiprocess`` (default: parallel processes on
+this machine), ``k8s`` (a Kubernetes job per step, needs ``dagster-k8s``) or ``celery`` (Celery
+workers, needs ``dagster-celery``).
 """
 
+import importlib
 import os
+from collections.abc import Mapping
+from typing import Any
 
-from dagster import Definitions
+from dagster import Definitions, ExecutorDefinition, JobDefinition, multi_or_in_process_executor
 
 from pipelines.assets import FLEET_ASSETS
 from pipelines.checks import FLEET_CHECKS
@@ -15,14 +21,57 @@ from pipelines.resources import CatalogResource, FleetResource
 from pipelines.schedules import daily_fleet_schedule, fleet_job
 from pipelines.sensors import new_recordings_sensor
 
-defs = Definitions(
-    assets=FLEET_ASSETS,
-    asset_checks=FLEET_CHECKS,
-    jobs=[fleet_job],
-    schedules=[daily_fleet_schedule],
-    sensors=[new_recordings_sensor],
-    resources={
-        "catalog": CatalogResource(),
-        "fleet": FleetResource(root=os.environ.get("SESSIONS_DATA", "data")),
-    },
+EXECUTOR_ENV_VAR = "SESSIONS_DAGSTER_EXECUTOR"
+# name -> (module, attribute, the package that provides it)
+EXECUTORS = {
+    "multiprocess": ("dagster", "multi_or_in_process_executor", "dagster"),
+    "k8s": ("dagster_k8s", "k8s_job_executor", "dagster-k8s"),
+    "celery": ("dagster_celery", "celery_executor", "dagster-celery"),
+}
+
+
+def executor_from_env() -> ExecutorDefinition:
+    """The executor ``SESSIONS_DAGSTER_EXECUTOR`` names (default ``multiprocess``)."""
+    name = os.environ.get(EXECUTOR_ENV_VAR) or "multiprocess"
+    if name not in EXECUTORS:
+        raise ValueError(f"{EXECUTOR_ENV_VAR}={name!r} is not one of {', '.join(EXECUTORS)}")
+    module, attribute, package = EXECUTORS[name]
+    try:
+        return getattr(importlib.import_module(module), attribute)
+    except ImportError as error:
+        raise ImportError(
+            f"{EXECUTOR_ENV_VAR}={name!r} needs the {package} package in this environment "
+            f"(the version matching dagster's): {error}"
+        ) from error
+
+
+def fleet_definitions(
+    fleet: FleetResource,
+    catalog: CatalogResource,
+    executor: ExecutorDefinition = multi_or_in_process_executor,
+) -> Definitions:
+    """The code location for one fleet folder and one catalog."""
+    return Definitions(
+        assets=FLEET_ASSETS,
+        asset_checks=FLEET_CHECKS,
+        jobs=[fleet_job],
+        schedules=[daily_fleet_schedule],
+        sensors=[new_recordings_sensor],
+        resources={"catalog": catalog, "fleet": fleet},
+        executor=executor,
+    )
+
+
+def fleet_job_for(fleet: Mapping[str, Any], catalog: Mapping[str, Any]) -> JobDefinition:
+    """The fleet job with its resources built from these settings (plain, JSON-able values).
+
+    This is how every step process of a multiprocess run rebuilds the job the run was started
+    with (``pipelines.run.execute_fleet``), whatever the environment of the machine says.
+    """
+    definitions = fleet_definitions(FleetResource(**fleet), CatalogResource(**catalog))
+    return definitions.resolve_job_def(fleet_job.name)
+
+
+defs = fleet_definitions(
+    FleetResource(root=os.environ.get("SESSIONS_DATA", "data")), CatalogResource(), executor_from_env()
 )

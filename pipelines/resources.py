@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from dagster import ConfigurableResource
-from pydantic import Field
+from dagster import ConfigurableResource, InitResourceContext
+from pydantic import Field, PrivateAttr
 
 from sessions_lib import Client
 from sessions_lib.device_metadata import DeviceMetadata, load_device_metadata
@@ -28,15 +28,25 @@ class CatalogResource(ConfigurableResource):
     user: str | None = Field(default=None, description="Recorded as created_by/modified_by.")
     org_ids: list[str] | None = Field(default=None, description="Orgs the pipeline acts in.")
 
+    _client: Client | None = PrivateAttr(default=None)
+
     def client(self) -> Client:
-        """The library client these settings describe."""
-        ambient = Client.from_env()
-        return Client(
-            self.location or ambient.catalog.location,
-            user=self.user or ambient.user,
-            org_ids=self.org_ids or ambient.org_ids,
-            data_path=self.data_path,
-        )
+        """The library client these settings describe, made on first use and kept: the steps a
+        process runs share one catalog connection, however many batches an in-process run maps."""
+        if self._client is None:
+            ambient = Client.from_env()
+            self._client = Client(
+                self.location or ambient.catalog.location,
+                user=self.user or ambient.user,
+                org_ids=self.org_ids or ambient.org_ids,
+                data_path=self.data_path,
+            )
+        return self._client
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        """Close the catalog connection once the run (or this step's process) is done with it."""
+        if self._client is not None:
+            self._client.catalog.close()
 
 
 class FleetResource(ConfigurableResource):

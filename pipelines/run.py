@@ -1,20 +1,30 @@
-"""The main job: every asset of the fleet pipeline materialized in-process, then a summary.
+"""The main job: every asset of the fleet pipeline materialized, its checks run, then a summary.
 
-python -m pipelines                      # data/ into the ambient catalog (./.sessions)
+python -m pipelines                      # data/ into the ambient catalog (./.sessions), in-process
 python -m pipelines data --catalog /srv/fleet
+python -m pipelines data --workers 2     # ingestion batches in 2 processes at once (multiprocess executor)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import tempfile
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from dagster import DagsterInstance, materialize
+from dagster import (
+    AssetCheckEvaluation,
+    AssetKey,
+    DagsterInstance,
+    build_reconstructable_job,
+    execute_job,
+)
 
-from pipelines.assets import FLEET_ASSETS
 from pipelines.assets.fleet import acting_org
-from pipelines.checks import FLEET_CHECKS
+from pipelines.definitions import fleet_job_for
 from pipelines.resources import CatalogResource, FleetResource
 from sessions_lib import Device, Session
 from sessions_lib.client import Client
@@ -26,30 +36,98 @@ FROM files AS f JOIN datasets AS d ON d.org_id = f.org_id AND d.dataset_id = f.d
 WHERE f.org_id = $org_id AND (f.ingest_status = 'failed' OR f.device_id IS NULL)
 ORDER BY d.name, f.relative_path
 """
+# Dagster's own logs only for warnings and errors: the summary is the report.
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def run_fleet(root: Path, catalog_location: str | None = None) -> tuple[bool, str]:
-    """Materialize every asset and run every check; return whether all passed, and the summary."""
+def run_fleet(
+    root: Path,
+    catalog_location: str | None = None,
+    *,
+    workers: int = 0,
+    files_per_batch: int | None = None,
+) -> tuple[bool, str]:
+    """Materialize every asset and run every check (in this process, or with ``workers`` step
+    processes: see :func:`execute_fleet`); return whether all passed, and the summary."""
     catalog = CatalogResource(location=catalog_location)
-    fleet = FleetResource(root=str(root))
-    result = materialize(
-        [*FLEET_ASSETS, *FLEET_CHECKS],
-        resources={"catalog": catalog, "fleet": fleet},
-        instance=DagsterInstance.ephemeral(),
-        run_config={
-            "loggers": {"console": {"config": {"log_level": "WARNING"}}}
-        },  # the summary is the report
-        raise_on_error=False,
-    )
-    checks = result.get_asset_check_evaluations()
+    fleet = FleetResource(root=str(root), **({"files_per_batch": files_per_batch} if files_per_batch else {}))
+    success, checks = execute_fleet(fleet, catalog, workers=workers)
     failed_checks = [c.check_name for c in checks if not c.passed]
     client = catalog.client()
-    lines = [fleet_summary(client, acting_org(client, fleet.metadata()))]
+    try:
+        lines = [fleet_summary(client, acting_org(client, fleet.metadata()))]
+    finally:
+        client.catalog.close()
     lines.append(f"checks: {len(checks) - len(failed_checks)} of {len(checks)} passed")
     lines += [f"  FAILED check {name}" for name in failed_checks]
-    if not result.success:
+    if not success:
         lines.append("the run failed: see the errors above")
-    return result.success and not failed_checks, "\n".join(lines)
+    return success and not failed_checks, "\n".join(lines)
+
+
+def execute_fleet(
+    fleet: FleetResource,
+    catalog: CatalogResource,
+    *,
+    workers: int = 0,
+    assets: Sequence[str] | None = None,
+    instance: DagsterInstance | None = None,
+) -> tuple[bool, list[AssetCheckEvaluation]]:
+    """Run the fleet job (or only ``assets``, with their checks); return success and check results.
+
+    ``workers=0`` runs every step in this process, one after another. ``workers=N`` runs the job on
+    Dagster's multiprocess executor, at most N step processes at once (the ingestion batches of
+    ``topic_extents`` in parallel); that needs a persistent instance: ``instance``, else
+    ``$DAGSTER_HOME``'s, else a temporary one.
+    """
+    if workers < 0:
+        raise ValueError(f"workers must be 0 (in-process) or more, got {workers}")
+    settings = {"fleet": fleet.model_dump(), "catalog": catalog.model_dump()}
+    selection = [AssetKey(name) for name in assets] if assets else None
+    if workers == 0:
+        result = fleet_job_for(**settings).execute_in_process(
+            run_config=QUIET_LOGS,
+            instance=instance or DagsterInstance.ephemeral(),
+            raise_on_error=False,
+            asset_selection=selection,
+        )
+        return result.success, list(result.get_asset_check_evaluations())
+    job = build_reconstructable_job(
+        fleet_job_for.__module__, fleet_job_for.__name__, reconstructable_kwargs=settings
+    )
+    # spawn, not forkserver: a step process then starts from this process's environment as it is
+    # now (catalog URL, data path, AWS credentials), not as it was when a forkserver first started.
+    multiprocess = {"max_concurrent": workers, "start_method": {"spawn": {}}}
+    run_config = {**QUIET_LOGS, "execution": {"config": {"multiprocess": multiprocess}}}
+    with contextlib.ExitStack() as stack:
+        if instance is None:
+            instance = stack.enter_context(_persistent_instance())
+        result = stack.enter_context(
+            execute_job(job, instance, run_config=run_config, asset_selection=selection)
+        )
+        return result.success, list(result.get_asset_check_evaluations())
+
+
+@contextlib.contextmanager
+def _persistent_instance() -> Iterator[DagsterInstance]:
+    if os.environ.get("DAGSTER_HOME"):
+        with DagsterInstance.get() as instance:
+            yield instance
+    else:
+        with temporary_instance() as instance:
+            yield instance
+
+
+@contextlib.contextmanager
+def temporary_instance() -> Iterator[DagsterInstance]:
+    """A persistent Dagster instance in a temporary folder (removed after), quiet: no telemetry,
+    Dagster's own logs only from warnings up."""
+    settings = {"telemetry": {"enabled": False}, "python_logs": {"python_log_level": "WARNING"}}
+    with (
+        tempfile.TemporaryDirectory(prefix="dagster-") as home,
+        DagsterInstance.local_temp(home, overrides=settings) as instance,
+    ):
+        yield instance
 
 
 def fleet_summary(client: Client, org_id: str) -> str:
@@ -70,7 +148,7 @@ def fleet_summary(client: Client, org_id: str) -> str:
                 f"  {s.name or s.session_id:<36} {format_ns(s.min_timestamp_ns)} .. "
                 f"{format_ns(s.max_timestamp_ns)}  {files} file(s), {topics} topic(s)"
             )
-    problems = client.catalog.transaction(lambda tx: tx.rows(PROBLEM_FILES, org_id=org_id))
+    problems = client.catalog.read(lambda tx: tx.rows(PROBLEM_FILES, org_id=org_id))
     if problems:
         lines.append("problems:")
     for dataset, path, status, error, device_id in problems:
@@ -89,7 +167,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--catalog", default=None, help="catalog folder (default: $SESSIONS_CATALOG or .sessions)"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="ingest in this many processes at once (Dagster's multiprocess executor); default: in-process",
+    )
+    parser.add_argument("--files-per-batch", type=int, default=None, help="recordings per ingestion step")
     args = parser.parse_args(argv)
-    passed, summary = run_fleet(Path(args.root), args.catalog)
+    passed, summary = run_fleet(
+        Path(args.root), args.catalog, workers=args.workers, files_per_batch=args.files_per_batch
+    )
     print(summary)
     return 0 if passed else 1

@@ -4,6 +4,10 @@ Incremental and safe to re-run: a file whose content hash is already registered 
 again; a changed file replaces its own partitions and extents (one transaction per file); a
 file no reader can read is registered with its error and the run goes on.
 
+The work splits into :class:`FileBatch` es, plain data that can be read in other processes or on
+other machines at once (the Dagster pipeline maps one step over each): every file belongs to one
+batch, each file is one transaction, so concurrent batches lose and duplicate nothing.
+
 >>> report = ingest_folder(Path("recordings/2026-04-23"))  # doctest: +SKIP
 >>> print(report.summary())  # doctest: +SKIP
 """
@@ -11,14 +15,17 @@ file no reader can read is registered with its error and the run goes on.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.progress import Progress
 
+from sessions_lib import ids
+from sessions_lib.catalog import Tx
 from sessions_lib.client import Client, resolve_client
-from sessions_lib.errors import ReaderError
+from sessions_lib.errors import AlreadyExistsError, ReaderError
 from sessions_lib.readers import TabularOptions, lerobot, read_recording
 from sessions_lib.records import DatasetRecord
 from sessions_lib.registry import register_dataset, register_file, register_recording
@@ -32,20 +39,34 @@ DeviceResolver = Callable[[str, Mapping[str, str] | None], str | None]
 
 @dataclass(frozen=True, slots=True)
 class IngestReport:
-    """What one ingestion run did, by relative path."""
+    """What one ingestion run (a folder or a batch of it) did, by relative path."""
 
     dataset_id: str
+    folder: str  # the dataset's root folder
     registered: tuple[str, ...]  # new or changed, read and registered
     unchanged: tuple[str, ...]  # same content hash as registered: not read again
     failed: tuple[tuple[str, str], ...]  # (relative path, error), registered with the error
 
     def summary(self) -> str:
         lines = [
-            f"dataset {self.dataset_id}: {len(self.registered)} registered, "
+            f"dataset {self.dataset_id} ({Path(self.folder).name}): {len(self.registered)} registered, "
             f"{len(self.unchanged)} unchanged, {len(self.failed)} failed"
         ]
         lines += [f"  failed {path}: {error}" for path, error in self.failed]
         return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class FileBatch:
+    """Recordings of one dataset to read and register together: the unit of parallel ingestion.
+
+    Plain data (ids and paths, no client), so it can be handed to another process or machine.
+    """
+
+    dataset_id: str
+    org_id: str
+    folder: str  # the dataset's root folder, absolute
+    relative_paths: tuple[str, ...]  # sorted
 
 
 def ingest_folder(
@@ -60,26 +81,98 @@ def ingest_folder(
 ) -> IngestReport:
     """Read every recording under ``folder`` into the dataset whose root is that folder."""
     client = resolve_client(roboto_client)
-    folder = folder.resolve()
-    if not folder.is_dir():
-        raise ReaderError(f"{folder}: not a folder")
-    dataset = _dataset_for(folder, dataset_name, org_id, client)
+    dataset = dataset_for_folder(folder, name=dataset_name, org_id=org_id, roboto_client=client)
+    (batch,) = plan_batches(dataset, folder)
+    return ingest_batch(
+        batch, tabular=tabular, device_for=device_for, show_progress=show_progress, roboto_client=client
+    )
+
+
+def dataset_for_folder(
+    folder: Path,
+    *,
+    name: str | None = None,
+    org_id: str | None = None,
+    roboto_client: Client | None = None,
+) -> DatasetRecord:
+    """The dataset whose root is ``folder``, registered on first use.
+
+    A new dataset's id derives from its org and root, so processes that register the same folder
+    at once end up with one dataset.
+    """
+    client = resolve_client(roboto_client)
+    org = client.resolve_org(org_id, "org_id")
+    root = _existing_folder(folder)
+
+    def by_root(tx: Tx) -> list[DatasetRecord]:
+        return tx.records(
+            DatasetRecord,
+            "SELECT * FROM datasets WHERE org_id = $org_id AND root_path = $root ORDER BY created LIMIT 1",
+            org_id=org,
+            root=str(root),
+        )
+
+    if found := client.catalog.read(by_root):
+        return found[0]
+    try:
+        return register_dataset(
+            name or root.name,
+            root_path=str(root),
+            dataset_id=ids.stable_id(ids.DATASET, org, str(root)),
+            org_id=org,
+            roboto_client=client,
+        )
+    except AlreadyExistsError:  # another process registered it since we looked
+        return client.catalog.read(by_root)[0]
+
+
+def plan_batches(dataset: DatasetRecord, folder: Path, files_per_batch: int | None = None) -> list[FileBatch]:
+    """The recordings under ``folder`` dealt into batches of at most ``files_per_batch`` (``None``:
+    one batch); always at least one batch, possibly empty.
+
+    Files are dealt largest first, back and forth across the batches, so batches get about as many
+    files and as many bytes each: parallel steps then take about as long.
+    """
+    if files_per_batch is not None and files_per_batch < 1:
+        raise ValueError(f"files_per_batch must be at least 1, got {files_per_batch}")
+    root = _existing_folder(folder)
+    by_size = sorted(recording_paths(root), key=lambda p: (-p.stat().st_size, p))
+    count = max(1, math.ceil(len(by_size) / files_per_batch)) if files_per_batch else 1
+    dealt: list[list[str]] = [[] for _ in range(count)]
+    for index, path in enumerate(by_size):
+        turn, position = divmod(index, count)
+        dealt[position if turn % 2 == 0 else count - 1 - position].append(path.relative_to(root).as_posix())
+    return [FileBatch(dataset.dataset_id, dataset.org_id, str(root), tuple(sorted(paths))) for paths in dealt]
+
+
+def ingest_batch(
+    batch: FileBatch,
+    *,
+    tabular: TabularOptions | None = None,
+    device_for: DeviceResolver | None = None,
+    show_progress: bool = False,
+    roboto_client: Client | None = None,
+) -> IngestReport:
+    """Read and register the files of ``batch``: new or changed ones read, unreadable ones recorded."""
+    client = resolve_client(roboto_client)
+    root = Path(batch.folder)
     known_hashes = dict(
-        client.catalog.transaction(
+        client.catalog.read(
             lambda tx: tx.rows(
                 "SELECT relative_path, content_hash FROM files "
-                "WHERE org_id = $org_id AND dataset_id = $dataset_id",
-                org_id=dataset.org_id,
-                dataset_id=dataset.dataset_id,
+                "WHERE org_id = $org_id AND dataset_id = $dataset_id "
+                "AND list_contains($paths, relative_path)",
+                org_id=batch.org_id,
+                dataset_id=batch.dataset_id,
+                paths=list(batch.relative_paths),
             )
         )
     )
-    paths = sorted(recording_paths(folder))
     registered, unchanged, failed = [], [], []
     with Progress(disable=not show_progress, transient=True) as progress:
-        task = progress.add_task(f"ingesting {folder.name}", total=len(paths))
-        for path in paths:
-            relative = path.relative_to(folder).as_posix()
+        task = progress.add_task(f"ingesting {root.name}", total=len(batch.relative_paths))
+        for relative in batch.relative_paths:
+            path = root / relative
             content_hash = file_hash(path)
             progress.advance(task)
             if known_hashes.get(relative) == content_hash:
@@ -89,7 +182,7 @@ def ingest_folder(
                 uri=path.as_uri(),
                 size_bytes=path.stat().st_size,
                 content_hash=content_hash,
-                org_id=dataset.org_id,
+                org_id=batch.org_id,
                 roboto_client=client,
             )
             try:
@@ -97,14 +190,14 @@ def ingest_folder(
             except ReaderError as error:
                 device_id = device_for(relative, None) if device_for else None
                 register_file(
-                    dataset.dataset_id, relative, ingest_error=str(error), device_id=device_id, **file_fields
+                    batch.dataset_id, relative, ingest_error=str(error), device_id=device_id, **file_fields
                 )
                 failed.append((relative, str(error)))
                 continue
             device_id = device_for(relative, recording.identifiers) if device_for else None
-            register_recording(dataset.dataset_id, relative, recording, device_id=device_id, **file_fields)
+            register_recording(batch.dataset_id, relative, recording, device_id=device_id, **file_fields)
             registered.append(relative)
-    return IngestReport(dataset.dataset_id, tuple(registered), tuple(unchanged), tuple(failed))
+    return IngestReport(batch.dataset_id, batch.folder, tuple(registered), tuple(unchanged), tuple(failed))
 
 
 def recording_paths(folder: Path) -> Iterator[Path]:
@@ -128,16 +221,8 @@ def file_hash(path: Path) -> str:
     return f"blake2b:{digest.hexdigest()}"
 
 
-def _dataset_for(folder: Path, name: str | None, org_id: str | None, client: Client) -> DatasetRecord:
-    org = client.resolve_org(org_id, "org_id")
-    found = client.catalog.transaction(
-        lambda tx: tx.records(
-            DatasetRecord,
-            "SELECT * FROM datasets WHERE org_id = $org_id AND root_path = $root ORDER BY created LIMIT 1",
-            org_id=org,
-            root=str(folder),
-        )
-    )
-    if found:
-        return found[0]
-    return register_dataset(name or folder.name, root_path=str(folder), org_id=org, roboto_client=client)
+def _existing_folder(folder: Path) -> Path:
+    folder = Path(folder).resolve()
+    if not folder.is_dir():
+        raise ReaderError(f"{folder}: not a folder")
+    return folder

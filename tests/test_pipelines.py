@@ -1,11 +1,13 @@
 """The Dagster code location: definitions load, resources, the schedule and the sensor."""
 
+import sys
 from pathlib import Path
 
 import pytest
-from dagster import RunRequest, SkipReason, build_sensor_context
+from dagster import RunRequest, SkipReason, build_sensor_context, multi_or_in_process_executor
 
 from pipelines import defs
+from pipelines.definitions import executor_from_env
 from pipelines.resources import CatalogResource, FleetResource
 from pipelines.schedules import daily_fleet_schedule
 from pipelines.sensors import new_recordings_sensor
@@ -24,6 +26,29 @@ def test_definitions_load_with_the_whole_graph():
     }
     assert defs.resolve_job_def("fleet_job") is not None
     assert len(defs.resolve_asset_graph().asset_check_keys) == 4
+
+
+def test_topic_extents_reads_batches_in_mapped_steps():
+    """Planned once, one step per batch (what an executor runs in parallel), then combined."""
+    graph = defs.resolve_assets_def("topic_extents").node_def
+    assert {node.name for node in graph.nodes} == {
+        "plan_file_batches",
+        "read_file_batch",
+        "combine_ingest_reports",
+    }
+    assert graph.node_named("plan_file_batches").definition.output_defs[0].is_dynamic
+
+
+def test_the_executor_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("SESSIONS_DAGSTER_EXECUTOR", raising=False)
+    assert executor_from_env() is multi_or_in_process_executor
+    monkeypatch.setenv("SESSIONS_DAGSTER_EXECUTOR", "threads")
+    with pytest.raises(ValueError, match="'threads' is not one of multiprocess, k8s, celery"):
+        executor_from_env()
+    monkeypatch.setenv("SESSIONS_DAGSTER_EXECUTOR", "k8s")
+    monkeypatch.setitem(sys.modules, "dagster_k8s", None)  # as if not installed
+    with pytest.raises(ImportError, match="'k8s' needs the dagster-k8s package"):
+        executor_from_env()
 
 
 def test_catalog_resource_points_at_the_configured_catalog(tmp_path: Path):

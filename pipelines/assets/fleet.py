@@ -4,15 +4,38 @@ Each asset's state lives in the catalog (registered files, devices, extents, ses
 re-run reads only new or changed files and rewrites only the sessions that changed.
 """
 
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
 import polars as pl
-from dagster import AssetExecutionContext, MaterializeResult, asset
+from dagster import (
+    AssetIn,
+    DynamicOut,
+    DynamicOutput,
+    In,
+    MaterializeResult,
+    Nothing,
+    OpExecutionContext,
+    Output,
+    asset,
+    graph_asset,
+    op,
+)
 
 from pipelines.resources import CatalogResource, FleetResource
 from sessions_lib import Device, NotFoundError
 from sessions_lib.client import Client
 from sessions_lib.device_metadata import DeviceMetadata
 from sessions_lib.inference import DEVICE_COLUMNS, InferenceRules, InferredSessions, infer_sessions
-from sessions_lib.ingest import ingest_folder, recording_paths
+from sessions_lib.ingest import (
+    FileBatch,
+    IngestReport,
+    dataset_for_folder,
+    ingest_batch,
+    plan_batches,
+    recording_paths,
+)
 from sessions_lib.queries import DEVICE_ACTIVITY
 from sessions_lib.session_store import replace_inferred_sessions
 
@@ -63,29 +86,58 @@ def device_metadata(catalog: CatalogResource, fleet: FleetResource) -> Materiali
     )
 
 
-@asset(group_name=GROUP, deps=[dataset_files, device_metadata])
-def topic_extents(
-    context: AssetExecutionContext, catalog: CatalogResource, fleet: FleetResource
-) -> MaterializeResult:
-    """Every new or changed recording read into topics and timeline extents, mapped to its device."""
+@op(ins={"datasets_listed": In(Nothing), "devices_known": In(Nothing)}, out=DynamicOut(FileBatch))
+def plan_file_batches(catalog: CatalogResource, fleet: FleetResource) -> Iterator[DynamicOutput[FileBatch]]:
+    """Each dataset folder registered as a dataset (once, before any batch is read) and its
+    recordings dealt into batches of ``fleet.files_per_batch``, one mapped step each."""
     metadata, client = fleet.metadata(), catalog.client()
     org = acting_org(client, metadata)
-    registered = unchanged = 0
-    failed: list[str] = []
     for folder in fleet.dataset_folders():
-        report = ingest_folder(folder, device_for=metadata.device_for, org_id=org, roboto_client=client)
-        context.log.info(report.summary())
-        registered += len(report.registered)
-        unchanged += len(report.unchanged)
-        failed += [f"{folder.name}/{path}: {error}" for path, error in report.failed]
-    return MaterializeResult(
-        metadata={
-            "registered": registered,
-            "unchanged": unchanged,
-            "failed": len(failed),
-            "failures": "\n".join(failed),
-        }
-    )
+        dataset = dataset_for_folder(folder, org_id=org, roboto_client=client)
+        key = re.sub(r"\W", "_", dataset.dataset_id)
+        for index, batch in enumerate(plan_batches(dataset, folder, fleet.files_per_batch)):
+            yield DynamicOutput(batch, mapping_key=f"{key}_{index:03d}")
+
+
+@op
+def read_file_batch(
+    context: OpExecutionContext, catalog: CatalogResource, fleet: FleetResource, batch: FileBatch
+) -> IngestReport:
+    """The batch's new or changed recordings read into topics and extents, mapped to their devices."""
+    report = ingest_batch(batch, device_for=fleet.metadata().device_for, roboto_client=catalog.client())
+    context.log.info(report.summary())
+    return report
+
+
+@op
+def combine_ingest_reports(reports: list[IngestReport]) -> Output[list[IngestReport]]:
+    """Every batch's report, with the counts over all of them as the materialization's metadata."""
+    failed = [f"{Path(r.folder).name}/{path}: {error}" for r in reports for path, error in r.failed]
+    metadata = {
+        "batches": len(reports),
+        "registered": sum(len(r.registered) for r in reports),
+        "unchanged": sum(len(r.unchanged) for r in reports),
+        "failed": len(failed),
+        "failures": "\n".join(sorted(failed)),
+    }
+    return Output(reports, metadata=metadata)
+
+
+@graph_asset(
+    group_name=GROUP,
+    ins={
+        "dataset_files": AssetIn(dagster_type=Nothing),
+        "device_metadata": AssetIn(dagster_type=Nothing),
+    },
+)
+def topic_extents(dataset_files, device_metadata):
+    """Every new or changed recording read into topics and timeline extents, mapped to its device.
+
+    The recordings are read in batches, one mapped step per batch: the multiprocess executor (or a
+    cluster's Kubernetes or Celery executor) runs them in parallel, in-process runs one by one.
+    """
+    batches = plan_file_batches(datasets_listed=dataset_files, devices_known=device_metadata)
+    return combine_ingest_reports(batches.map(read_file_batch).collect())
 
 
 @asset(group_name=GROUP, deps=[topic_extents])
@@ -93,7 +145,7 @@ def inferred_sessions(catalog: CatalogResource, fleet: FleetResource) -> Inferre
     """Sessions inferred from every device's activity (pure polars, see sessions_lib.inference)."""
     metadata, client = fleet.metadata(), catalog.client()
     org = acting_org(client, metadata)
-    activity = client.catalog.transaction(lambda tx: tx.frame(DEVICE_ACTIVITY, org_id=org))
+    activity = client.catalog.read(lambda tx: tx.frame(DEVICE_ACTIVITY, org_id=org))
     devices = pl.DataFrame(
         {
             "org_id": [org] * len(metadata.devices),
