@@ -103,11 +103,12 @@ def expected_sessions(truth: dict) -> dict[tuple, list[tuple]]:
     }
 
 
-def test_the_pipeline_infers_what_the_generator_wrote(fleet: Path, tmp_path: Path):
-    passed, summary = run_fleet(fleet, str(tmp_path / "catalog"))
+@pytest.mark.backends("sqlite", "postgres")
+def test_the_pipeline_infers_what_the_generator_wrote(fleet: Path, catalog_setting: str):
+    passed, summary = run_fleet(fleet, catalog_setting)
     assert passed, summary
     truth = json.loads((fleet / "ground_truth.json").read_text())
-    client = Client(tmp_path / "catalog", org_ids=["org_local"])
+    client = Client(catalog_setting, org_ids=["org_local"])
     assert stored_sessions(client) == expected_sessions(truth)
     for path in truth["unmatched_files"]:
         assert f"no device matches: fleet/{path}" in summary
@@ -146,6 +147,7 @@ def test_one_new_file_changes_only_what_it_should(fleet: Path, tmp_path: Path):
     assert (added.name, added.min_timestamp_ns) == ("falcon-20260425-070000", start)
 
 
+@pytest.mark.backends("sqlite", "postgres")
 def test_ingestion_in_two_processes_stores_what_one_process_stores(
     fleet: Path, tmp_path: Path, catalog_setting: str, monkeypatch: pytest.MonkeyPatch
 ):
