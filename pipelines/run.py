@@ -165,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("root", nargs="?", default="data", help="fleet folder (device metadata + datasets)")
     parser.add_argument(
-        "--catalog", default=None, help="catalog folder (default: $SESSIONS_CATALOG or .sessions)"
+        "--catalog",
+        default=None,
+        help="catalog folder or postgresql:// URL (default: $SESSIONS_CATALOG or .sessions)",
     )
     parser.add_argument(
         "--workers",
