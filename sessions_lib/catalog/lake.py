@@ -253,8 +253,7 @@ class Catalog:
             )
             + f"CALL {LAKE}.set_option('target_file_size', '16MB', table_name => 'timeline_extents');"
         )
-        with self._writing():
-            self._run(self.connection(), lambda tx: tx.execute(layout))
+        self.transaction(lambda tx: tx.execute(layout))
         older = f"older_than => now() - INTERVAL {int(keep_snapshots_for.total_seconds())} SECOND"
         steps = (
             f"CALL ducklake_flush_inlined_data('{LAKE}')",
