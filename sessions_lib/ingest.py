@@ -25,7 +25,7 @@ from rich.progress import Progress
 from sessions_lib import ids
 from sessions_lib.catalog import Tx
 from sessions_lib.client import Client, resolve_client
-from sessions_lib.errors import AlreadyExistsError, ReaderError
+from sessions_lib.errors import AlreadyExistsError, InvalidRequestError, ReaderError
 from sessions_lib.readers import TabularOptions, lerobot, read_recording
 from sessions_lib.records import DatasetRecord
 from sessions_lib.registry import register_dataset, register_file, register_recording
@@ -134,7 +134,7 @@ def plan_batches(dataset: DatasetRecord, folder: Path, files_per_batch: int | No
     files and as many bytes each: parallel steps then take about as long.
     """
     if files_per_batch is not None and files_per_batch < 1:
-        raise ValueError(f"files_per_batch must be at least 1, got {files_per_batch}")
+        raise InvalidRequestError(f"files_per_batch must be at least 1, got {files_per_batch}")
     root = _existing_folder(folder)
     by_size = sorted(recording_paths(root), key=lambda p: (-p.stat().st_size, p))
     count = max(1, math.ceil(len(by_size) / files_per_batch)) if files_per_batch else 1
