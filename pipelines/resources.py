@@ -6,7 +6,7 @@ from dagster import ConfigurableResource, InitResourceContext
 from pydantic import Field, PrivateAttr
 
 from sessions_lib import Client
-from sessions_lib.device_metadata import DeviceMetadata, load_device_metadata
+from sessions_lib.inference.device_metadata import DeviceMetadata, load_device_metadata
 
 
 class CatalogResource(ConfigurableResource):

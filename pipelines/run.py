@@ -28,7 +28,7 @@ from pipelines.definitions import fleet_job_for
 from pipelines.resources import CatalogResource, FleetResource
 from sessions_lib import Device, Session
 from sessions_lib.client import Client
-from sessions_lib.summary import format_ns
+from sessions_lib.model.timestamps import format_ns
 
 PROBLEM_FILES = """
 SELECT d.name, f.relative_path, f.ingest_status, f.ingest_error, f.device_id

@@ -22,13 +22,13 @@ from pathlib import Path
 
 from rich.progress import Progress
 
-from sessions_lib import ids
 from sessions_lib.catalog import Tx
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.errors import AlreadyExistsError, InvalidRequestError, ReaderError
+from sessions_lib.model import ids
+from sessions_lib.model.records import DatasetRecord
 from sessions_lib.readers import TabularOptions, lerobot, read_recording
-from sessions_lib.records import DatasetRecord
-from sessions_lib.registry import register_dataset, register_file, register_recording
+from sessions_lib.store.registry import register_dataset, register_file, register_recording
 
 # Files that describe a recording beside it and are read by its reader, not on their own.
 SIDECAR_NAMES = frozenset({"metadata.yaml"})

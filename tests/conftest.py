@@ -23,7 +23,7 @@ from sessions_lib import (
     set_default_client,
 )
 from sessions_lib.catalog.location import DATA_PATH_ENV_VAR
-from sessions_lib.records import DatasetRecord, FileRecord
+from sessions_lib.model.records import DatasetRecord, FileRecord
 from tests import services
 
 SECOND_NS = 1_000_000_000

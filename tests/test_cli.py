@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from pipelines.cli import app
 from sessions_lib import (
     Client,
     RecordedTopic,
@@ -22,7 +23,8 @@ from sessions_lib import (
     register_device,
     register_file,
 )
-from sessions_lib.cli import app, iso_ns, parse_timestamp_ns
+from sessions_lib.cli.shell import parse_timestamp_ns
+from sessions_lib.model.timestamps import iso_ns
 
 ORG = "org_local"
 S = 1_000_000_000

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from sessions_lib.device_metadata import DEFAULT_SESSION_GAP_S, load_device_metadata
 from sessions_lib.errors import InvalidRequestError
+from sessions_lib.inference.device_metadata import DEFAULT_SESSION_GAP_S, load_device_metadata
 
 EXAMPLE = """
 org_id: org_fleet

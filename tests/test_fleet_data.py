@@ -24,8 +24,8 @@ from ruamel.yaml import YAML
 
 from sessions_lib.errors import ReaderError
 from sessions_lib.ingest import recording_paths
+from sessions_lib.model.records import Recording
 from sessions_lib.readers import read_recording
-from sessions_lib.records import Recording
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TRUTH: dict[str, Any] = json.loads((DATA / "ground_truth.json").read_text(encoding="utf-8"))

@@ -21,7 +21,7 @@ from sessions_lib import (
     register_dataset,
     register_file,
 )
-from sessions_lib.frames import (
+from sessions_lib.surfaces.frames import (
     OrgFrames,
     contributions_frame,
     devices_frame,

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from sessions_lib.errors import InvalidRequestError
-from sessions_lib.ids import stable_id
 from sessions_lib.inference import InferenceRules, InferredSessions, infer_sessions
+from sessions_lib.model.ids import stable_id
 from tests.benchmarks import bench_inference
 
 S = 10**9

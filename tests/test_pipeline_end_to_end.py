@@ -12,7 +12,7 @@ from dagster import DagsterInstance
 
 from pipelines.run import run_fleet
 from sessions_lib import Client, Session
-from sessions_lib.records import SessionFile
+from sessions_lib.model.records import SessionFile
 from tests.benchmarks.bench_ingest_workers import batch_step_spans
 from tests.conftest import table_contents
 

@@ -2,6 +2,7 @@
 
 import os
 import re
+import runpy
 from pathlib import Path
 
 import pytest
@@ -28,9 +29,9 @@ def test_readme_python_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_quickstart_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
-    from sessions_lib import quickstart
+    quickstart = runpy.run_path(str(README.parent / "examples" / "quickstart.py"))
 
-    quickstart.main([str(tmp_path / "qs")])
+    quickstart["main"]([str(tmp_path / "qs")])
     out = capsys.readouterr().out
     assert "2 session(s) in org 'org_local'" in out
     assert "formation-2026-04-23-001 dv_lead,dv_wingman" in out

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sessions_lib import Client, Device, RecordedTopic, Session, SessionFile, register_dataset, register_file
-from sessions_lib.sql import VIEWS, connect
+from sessions_lib.surfaces.sql import VIEWS, connect
 
 spans = st.tuples(st.integers(0, 100), st.integers(0, 30)).map(lambda s: (s[0], s[0] + s[1]))
 files_strategy = st.lists(

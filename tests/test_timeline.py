@@ -26,9 +26,9 @@ from sessions_lib import (
     register_device,
     register_file,
 )
-from sessions_lib.frames import sessions_frame
-from sessions_lib.session_store import replace_inferred_sessions
-from sessions_lib.timeline import _TimeAxis, draw_timeline
+from sessions_lib.store.sessions import replace_inferred_sessions
+from sessions_lib.surfaces.frames import sessions_frame
+from sessions_lib.surfaces.timeline import _TimeAxis, draw_timeline
 from tests.conftest import EPOCH_2026_NS, SECOND_NS, Recordings
 
 HOUR_NS = 3600 * SECOND_NS

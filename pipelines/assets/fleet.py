@@ -26,8 +26,8 @@ from dagster import (
 from pipelines.resources import CatalogResource, FleetResource
 from sessions_lib import Device, NotFoundError
 from sessions_lib.client import Client
-from sessions_lib.device_metadata import DeviceMetadata
 from sessions_lib.inference import DEVICE_COLUMNS, InferenceRules, InferredSessions, infer_sessions
+from sessions_lib.inference.device_metadata import DeviceMetadata
 from sessions_lib.ingest import (
     FileBatch,
     IngestReport,
@@ -37,7 +37,7 @@ from sessions_lib.ingest import (
     recording_paths,
 )
 from sessions_lib.queries import DEVICE_ACTIVITY
-from sessions_lib.session_store import replace_inferred_sessions
+from sessions_lib.store.sessions import replace_inferred_sessions
 
 GROUP = "fleet"
 

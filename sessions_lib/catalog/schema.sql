@@ -1,4 +1,4 @@
--- The catalog's tables: the one definition of the schema (DESIGN §3).
+-- The catalog's tables: the one definition of the schema.
 -- All times are int64 nanoseconds; "wall clock" is Unix-epoch ns. Every row carries org_id.
 -- DuckLake has no primary keys or unique constraints: the keys named in the comments are kept
 -- unique by the library's transactions (catalog.transaction), which every write goes through.

@@ -1,4 +1,4 @@
-"""The rules of DESIGN §4, each one named SQL definition, shared by every surface.
+"""The rules of sessions (file and contribution windows, bounds, topics), one SQL definition each.
 
 Each rule in this folder is a SELECT over the catalog's tables and the rules before it. All of
 them start from ``contributions``: the ``session_files`` rows in scope, which the caller chooses

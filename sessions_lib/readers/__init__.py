@@ -9,10 +9,10 @@ from importlib import import_module
 from pathlib import Path
 
 from sessions_lib.errors import ReaderError
+from sessions_lib.model.records import Recording
 from sessions_lib.readers import lerobot
 from sessions_lib.readers.detect import detect_format
 from sessions_lib.readers.tabular import TabularOptions
-from sessions_lib.records import Recording
 
 # format name -> reader module (imported on first use)
 READER_MODULES: dict[str, str] = {

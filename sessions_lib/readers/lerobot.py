@@ -24,8 +24,8 @@ import numpy as np
 import polars as pl
 
 from sessions_lib.errors import ReaderError
+from sessions_lib.model.records import ActivityInterval, RecordedTopic, Recording
 from sessions_lib.readers.spans import split_at_gaps
-from sessions_lib.records import ActivityInterval, RecordedTopic, Recording
 
 INFO = Path("meta") / "info.json"
 EPISODES = Path("meta") / "episodes"

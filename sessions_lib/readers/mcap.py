@@ -57,8 +57,8 @@ from mcap.opcode import Opcode
 from mcap.records import Channel, Chunk, ChunkIndex, Header, Metadata, MetadataIndex, Schema, Statistics
 
 from sessions_lib.errors import ReaderError
+from sessions_lib.model.records import RecordedTopic, Recording
 from sessions_lib.readers.spans import SPAN_GAP_NS, is_wall_clock
-from sessions_lib.records import RecordedTopic, Recording
 
 MAGIC = b"\x89MCAP0\r\n"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sessions_lib.model.records import RecordedTopic
 from sessions_lib.readers.spans import is_wall_clock
-from sessions_lib.records import RecordedTopic
 
 # Topics every ROS graph has whatever the robot is called; they say nothing about its namespace.
 GLOBAL_TOPICS = frozenset(

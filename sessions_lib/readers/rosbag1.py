@@ -34,9 +34,9 @@ from rosbags.rosbag1 import ReaderError as RosbagsReaderError
 from rosbags.rosbag1.reader import normalize as normalize_topic
 
 from sessions_lib.errors import ReaderError
+from sessions_lib.model.records import IndexUsed, RecordedTopic, Recording
 from sessions_lib.readers.ros import namespace_identifiers, wall_clock_check
 from sessions_lib.readers.spans import split_at_gaps
-from sessions_lib.records import IndexUsed, RecordedTopic, Recording
 
 BAG_MAGIC = b"#ROSBAG V2.0\n"
 # MCAP's name for ROS 1 message definitions, so a bag and its MCAP conversion agree.

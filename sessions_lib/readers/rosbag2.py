@@ -28,9 +28,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from sessions_lib.errors import ReaderError
+from sessions_lib.model.records import RecordedTopic, Recording
 from sessions_lib.readers.ros import namespace_identifiers, wall_clock_check
 from sessions_lib.readers.spans import SPAN_GAP_NS, merge_spans
-from sessions_lib.records import RecordedTopic, Recording
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 METADATA_FILE = "metadata.yaml"

@@ -43,8 +43,8 @@ from pathlib import Path
 import numpy as np
 
 from sessions_lib.errors import ReaderError
+from sessions_lib.model.records import ActivityInterval, RecordedTopic, Recording
 from sessions_lib.readers.spans import SPAN_GAP_NS
-from sessions_lib.records import ActivityInterval, RecordedTopic, Recording
 
 MAGIC = b"ULog\x01\x12\x35"
 HEADER_SIZE = 16  # magic (7) + version (1) + start timestamp (uint64 us)

@@ -39,9 +39,9 @@ import duckdb
 import numpy as np
 
 from sessions_lib import Client, Session
+from sessions_lib.api.session import SESSION_TOPICS_PAGE
 from sessions_lib.catalog import Catalog
 from sessions_lib.queries import WINDOW_TOPICS
-from sessions_lib.session import SESSION_TOPICS_PAGE
 from tests.benchmarks.synthetic_fleet import ORG_ID, Fleet, FleetShape, build_fleet, write_fleet
 
 HOUR_NS = 3_600 * 10**9

@@ -28,8 +28,8 @@ from typing import Literal
 import numpy as np
 import pyarrow as pa
 
-from sessions_lib import ids
 from sessions_lib.catalog import Catalog, CatalogLocation
+from sessions_lib.model import ids
 
 SECOND_NS = 10**9
 MINUTE_NS = 60 * SECOND_NS

@@ -18,9 +18,9 @@ from mcap.reader import NonSeekingReader, make_reader
 from mcap.writer import CompressionType, IndexType, Writer
 
 from sessions_lib.errors import ReaderError
+from sessions_lib.model.records import Recording
 from sessions_lib.readers.mcap import read
 from sessions_lib.readers.spans import SPAN_GAP_NS
-from sessions_lib.records import Recording
 from tests.benchmarks import bench_mcap
 
 REAL = Path("/work/shared/data/real")

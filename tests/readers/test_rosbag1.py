@@ -19,9 +19,9 @@ from rosbags.rosbag1 import Writer
 from rosbags.typesys import Stores, get_typestore
 
 from sessions_lib.errors import ReaderError
+from sessions_lib.model.records import Recording
 from sessions_lib.readers import rosbag1
 from sessions_lib.readers.spans import SPAN_GAP_NS
-from sessions_lib.records import Recording
 
 REAL_ROS1 = Path(__file__).resolve().parents[3] / "shared" / "data" / "real" / "ros1"
 REAL_BAGS = sorted(REAL_ROS1.glob("*.bag"))

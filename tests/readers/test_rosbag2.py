@@ -23,9 +23,9 @@ from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_typestore
 
 from sessions_lib.errors import ReaderError
+from sessions_lib.model.records import Recording
 from sessions_lib.readers import rosbag2
 from sessions_lib.readers.spans import SPAN_GAP_NS
-from sessions_lib.records import Recording
 
 REAL_ROS2 = Path(__file__).resolve().parents[3] / "shared" / "data" / "real" / "ros2"
 REAL_DB3 = sorted(REAL_ROS2.glob("*/*.db3"))

@@ -21,9 +21,9 @@ import pytest
 from pyulog import ULog
 
 from sessions_lib.errors import ReaderError
+from sessions_lib.model.records import ActivityInterval, Recording
 from sessions_lib.readers.spans import SPAN_GAP_NS
 from sessions_lib.readers.ulog import IDENTIFYING_INFO_KEYS, SPAN_GAP_PERIODS, read
-from sessions_lib.records import ActivityInterval, Recording
 from tests.benchmarks import bench_ulog
 
 REAL_ULOGS = sorted(Path("/work/shared/data/real/ulog").glob("*.ulg"))

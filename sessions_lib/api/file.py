@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sessions_lib.catalog import Tx
+from sessions_lib.catalog.lookups import load_one
+from sessions_lib.catalog.paging import paginate
 from sessions_lib.client import Client, resolve_client
-from sessions_lib.lookups import load_one
-from sessions_lib.paging import paginate
-from sessions_lib.records import FileRecord, FileTopicRecord
+from sessions_lib.model.records import FileRecord, FileTopicRecord
 
 # One row per topic (or topic slice) of the file, its extents gathered in start order.
 FILE_TOPICS_PAGE = """

@@ -8,14 +8,14 @@ from typing import Any
 
 import pathspec
 
-from sessions_lib import session_store as store
+from sessions_lib.api.file import File
+from sessions_lib.api.session import Session
 from sessions_lib.catalog import Tx
+from sessions_lib.catalog.lookups import iterate_by_id, load_one
+from sessions_lib.catalog.paging import paginate
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.errors import InvalidRequestError
-from sessions_lib.file import File
-from sessions_lib.lookups import iterate_by_id, load_one
-from sessions_lib.paging import paginate
-from sessions_lib.records import (
+from sessions_lib.model.records import (
     DatasetRecord,
     FileRecord,
     RecordedTopic,
@@ -25,8 +25,8 @@ from sessions_lib.records import (
     unique_ids,
     validate_name,
 )
-from sessions_lib.registry import register_dataset, register_file
-from sessions_lib.session import Session
+from sessions_lib.store import sessions as store
+from sessions_lib.store.registry import register_dataset, register_file
 
 FILES_PAGE = """
 SELECT * FROM files

@@ -19,13 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sessions_lib import ids
 from sessions_lib.catalog import Tx
+from sessions_lib.catalog.lookups import require_all
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.errors import AlreadyExistsError, InvalidRequestError
-from sessions_lib.lookups import require_all
-from sessions_lib.queries import SESSIONS_HOLDING_FILE, with_rules
-from sessions_lib.records import (
+from sessions_lib.model import ids
+from sessions_lib.model.records import (
     ActivityInterval,
     DatasetRecord,
     DeviceRecord,
@@ -38,6 +37,7 @@ from sessions_lib.records import (
     json_object_text,
     validate_name,
 )
+from sessions_lib.queries import SESSIONS_HOLDING_FILE, with_rules
 
 INGESTED = "ingested"
 FAILED = "failed"

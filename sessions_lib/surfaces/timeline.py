@@ -6,7 +6,7 @@ contributions in different colours). Long idle stretches between sessions are cu
 axis (a hatched band says how long each cut is), so minutes-long sessions stay visible across days.
 With ``session_id`` a second panel shows that session's topics: one row per topic, its extents as
 bars coloured by file, the files' contribution windows shaded. Drawn with matplotlib's Agg canvas
-(no display, no pyplot state), from the frames of :mod:`sessions_lib.frames`.
+(no display, no pyplot state), from the frames of :mod:`sessions_lib.surfaces.frames`.
 
 >>> draw_timeline(Path("fleet.png"))  # doctest: +SKIP
 >>> draw_timeline(Path("flight.png"), session_id="se_0123456789abcdef", width_px=1200)  # doctest: +SKIP
@@ -32,7 +32,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from sessions_lib.client import Client
 from sessions_lib.errors import InvalidRequestError
-from sessions_lib.frames import OrgFrames
+from sessions_lib.surfaces.frames import OrgFrames
 
 SECOND_NS = 1_000_000_000
 DPI = 100

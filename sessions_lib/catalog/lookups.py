@@ -4,9 +4,9 @@ from collections.abc import Callable, Generator, Sequence
 from typing import Any, TypeVar
 
 from sessions_lib.catalog import Tx
+from sessions_lib.catalog.paging import paginate
 from sessions_lib.client import Client
 from sessions_lib.errors import NotFoundError
-from sessions_lib.paging import paginate
 
 R = TypeVar("R")
 

@@ -1,4 +1,4 @@
-"""Short prefixed ids (DESIGN §3): ``se_`` session, ``fl_`` file, ``dv_`` device, ``ds_`` dataset,
+"""Short prefixed ids: ``se_`` session, ``fl_`` file, ``dv_`` device, ``ds_`` dataset,
 ``tp_`` topic, ``tpp_`` topic partition, ``te_`` timeline extent."""
 
 import hashlib

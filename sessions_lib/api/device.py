@@ -7,11 +7,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sessions_lib import session_store as store
+from sessions_lib.api.session import Session, as_session_file, sessions_of
 from sessions_lib.catalog import Tx
+from sessions_lib.catalog.lookups import iterate_by_id, load_one
 from sessions_lib.client import Client, resolve_client
-from sessions_lib.lookups import iterate_by_id, load_one
-from sessions_lib.records import (
+from sessions_lib.model.records import (
     DeviceRecord,
     SessionAttributes,
     SessionFile,
@@ -20,9 +20,9 @@ from sessions_lib.records import (
     unique_ids,
     validate_name,
 )
-from sessions_lib.registry import register_device
-from sessions_lib.sentinels import NotSet, NotSetType
-from sessions_lib.session import Session, as_session_file, sessions_of
+from sessions_lib.model.sentinels import NotSet, NotSetType
+from sessions_lib.store import sessions as store
+from sessions_lib.store.registry import register_device
 
 # The device's session of a given name: the one identity create_session reuses.
 SESSION_BY_NAME = """

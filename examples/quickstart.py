@@ -3,7 +3,7 @@
 Runs on its own catalog folder (``./.sessions/quickstart``, recreated each run, or the folder
 given as the first argument), so it never touches another catalog:
 
-    python -m sessions_lib.quickstart
+    python examples/quickstart.py
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import shutil
 import sys
 from pathlib import Path
 
+from sessions_lib.api.session import Session
 from sessions_lib.client import Client
-from sessions_lib.records import RecordedTopic, SessionFile
-from sessions_lib.registry import register_dataset, register_device, register_file
-from sessions_lib.session import Session
-from sessions_lib.summary import summarize
+from sessions_lib.model.records import RecordedTopic, SessionFile
+from sessions_lib.store.registry import register_dataset, register_device, register_file
+from sessions_lib.surfaces.summary import summarize
 
 SECOND_NS = 1_000_000_000
 T0_NS = 1_776_902_400 * SECOND_NS  # 2026-04-23T00:00:00Z

@@ -1,6 +1,6 @@
 """Polars frames for notebooks: an org's sessions, a session's files and topics, a topic's extents.
 
-Every frame is a query over the org-scoped views of :func:`sessions_lib.sql.connect`
+Every frame is a query over the org-scoped views of :func:`sessions_lib.surfaces.sql.connect`
 (``session_bounds``, ``session_files``, ``session_topics``, ``device_sessions``), so bounds, windows
 and topics are the rules of ``sessions_lib.queries`` and answer exactly as ``Session`` does.
 
@@ -29,7 +29,7 @@ import polars as pl
 
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.errors import CatalogError, NotFoundError
-from sessions_lib.sql import connect
+from sessions_lib.surfaces.sql import connect
 
 # Parameters are DuckDB variables (``getvariable``), set per connection with their types: a
 # relation built with prepared parameters would be materialized at once, one on variables stays lazy.

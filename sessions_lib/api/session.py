@@ -1,6 +1,6 @@
 """``Session``: an operational time window of one or more devices, made of file contributions.
 
-Implements the documented session API method for method (``seed/session_api.txt``). Each call is
+Implements the documented session API method for method (the session API reference). Each call is
 one catalog transaction scoped to the session's org; every add or remove recomputes the stored
 bounds in that same transaction, with the rules of ``sessions_lib.queries``.
 
@@ -16,14 +16,12 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sessions_lib import session_store as store
 from sessions_lib.catalog import Tx
+from sessions_lib.catalog.lookups import require_all
+from sessions_lib.catalog.paging import paginate
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.errors import InvalidRequestError, NotFoundError
-from sessions_lib.lookups import require_all
-from sessions_lib.paging import paginate
-from sessions_lib.queries import ONE_SESSION, with_rules
-from sessions_lib.records import (
+from sessions_lib.model.records import (
     SessionAttributes,
     SessionFile,
     SessionRecord,
@@ -35,7 +33,9 @@ from sessions_lib.records import (
     validate_name,
     validate_tags,
 )
-from sessions_lib.sentinels import NotSet, NotSetType
+from sessions_lib.model.sentinels import NotSet, NotSetType
+from sessions_lib.queries import ONE_SESSION, with_rules
+from sessions_lib.store import sessions as store
 
 _EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
 

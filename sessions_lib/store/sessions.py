@@ -14,11 +14,10 @@ from typing import Any
 
 import polars as pl
 
-from sessions_lib import ids
 from sessions_lib.catalog import Tx
-from sessions_lib.lookups import load_one, require_all
-from sessions_lib.queries import ONE_SESSION, with_rules
-from sessions_lib.records import (
+from sessions_lib.catalog.lookups import load_one, require_all
+from sessions_lib.model import ids
+from sessions_lib.model.records import (
     Origin,
     SessionAttributes,
     SessionFile,
@@ -26,6 +25,7 @@ from sessions_lib.records import (
     as_row,
     json_object_text,
 )
+from sessions_lib.queries import ONE_SESSION, with_rules
 
 SESSION_BOUNDS = with_rules(ONE_SESSION) + "SELECT min_timestamp_ns, max_timestamp_ns FROM session_bounds"
 

@@ -1,4 +1,4 @@
-"""Session inference (DESIGN §7): activity windows of devices -> sessions, contributions, attachments.
+"""Session inference: activity windows of devices -> sessions, contributions, attachments.
 
 Pure, vectorized polars: no SQL, no catalog, no files, and no Python loop over activity rows (the only
 per-row Python is hashing one id per *session*). The caller sends one row per piece of evidence:
@@ -29,7 +29,7 @@ The rules, in order:
 5. **Contributions.** One row per (session, file): a whole-file row wins (both range bounds null);
    otherwise the range is the min start .. max end of the file's rows in that session.
 6. **Bounds.** A session's ``min/max_timestamp_ns`` are the min start and max end of its rows,
-   which equals the min/max over its contribution windows (DESIGN §4).
+   which equals the min/max over its contribution windows.
 
 Identity, so that re-runs converge:
 
@@ -56,8 +56,8 @@ from types import MappingProxyType
 import polars as pl
 
 from sessions_lib.errors import InvalidRequestError
-from sessions_lib.ids import SESSION, stable_id
-from sessions_lib.records import MAX_NAME_LENGTH, is_int64
+from sessions_lib.model.ids import SESSION, stable_id
+from sessions_lib.model.records import MAX_NAME_LENGTH, is_int64
 
 DEFAULT_GAP_NS = 600 * 10**9
 KINDS: tuple[str, ...] = ("file", "armed", "episode")

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from sessions_lib.api.session import Session
 from sessions_lib.client import Client, resolve_client
-from sessions_lib.session import Session
-
-
-def format_ns(timestamp_ns: int | None) -> str:
-    """Unix-epoch nanoseconds as an ISO UTC time to the millisecond ("-" for none)."""
-    if timestamp_ns is None:
-        return "-"
-    moment = datetime.fromtimestamp(timestamp_ns / 1e9, UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+from sessions_lib.model.timestamps import format_ns
 
 
 def summarize(org_id: str | None = None, roboto_client: Client | None = None) -> str:

@@ -1,0 +1,1 @@
+"""The documented objects: ``Session``, ``Device``, ``Dataset``, ``File``, each call one transaction."""

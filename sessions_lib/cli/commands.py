@@ -1,0 +1,387 @@
+"""The ``sessions`` command: a thin shell over the library.
+
+sessions ingest recordings/2026-04-23 --catalog /srv/fleet
+sessions list --device dv_falcon --since 2026-04-23T00:00:00Z --catalog /srv/fleet
+sessions show se_3f9a0c1d2b4e5f60 --json --catalog /srv/fleet
+echo 'SELECT * FROM session_bounds' | sessions sql --catalog /srv/fleet
+
+Conventions a shell user can rely on:
+
+- results go to stdout (a table, or with ``--json`` only JSON: timestamps as integer Unix-epoch
+  nanoseconds plus ISO-8601 UTC strings); errors and progress go to stderr;
+- exit 0 on success, 1 when the library refuses or fails (``error: <message>`` on stderr), 2 for
+  bad arguments (typer's usage error);
+- only ``ingest`` and ``run`` create a catalog; every other command refuses a folder without one,
+  so a mistyped ``--catalog`` never leaves an empty catalog behind.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import closing
+from pathlib import Path
+from typing import Annotated, Any
+
+import duckdb
+import typer
+
+from sessions_lib.api.session import Session
+from sessions_lib.cli.output import (
+    bounds_json,
+    files_table,
+    make_table,
+    print_bounds,
+    print_json,
+    print_table,
+    record_json,
+    session_devices,
+    session_files,
+    session_topics,
+    topics_table,
+)
+from sessions_lib.cli.shell import (
+    CatalogOption,
+    JsonOption,
+    OrgOption,
+    SessionIdArgument,
+    SinceOption,
+    UntilOption,
+    command,
+    console,
+    err_console,
+    fail,
+    parse_timestamp_ns,
+)
+from sessions_lib.errors import InvalidRequestError
+from sessions_lib.ingest import ingest_folder
+from sessions_lib.model.timestamps import format_ns
+from sessions_lib.readers.tabular import NS_PER_UNIT, TabularOptions
+from sessions_lib.surfaces.sql import connect
+from sessions_lib.surfaces.summary import summarize
+
+app = typer.Typer(no_args_is_help=True, help="Robotics sessions: recordings, extents and sessions.")
+
+# What `sessions sql` runs: queries only. Writes go through the library, which keeps every
+# session's stored bounds consistent with its contributions in the same transaction.
+_READ_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
+
+
+@app.command()
+def ingest(
+    folder: Annotated[Path, typer.Argument(help="Folder of recordings; it becomes (or updates) a dataset.")],
+    catalog: CatalogOption = None,
+    org: OrgOption = None,
+    name: Annotated[str | None, typer.Option(help="Dataset name (default: the folder's name).")] = None,
+    timestamp_column: Annotated[
+        str, typer.Option(help="Timestamp column of Parquet/CSV files.")
+    ] = "timestamp",
+    timestamp_unit: Annotated[str, typer.Option(help=f"Its unit: one of {', '.join(NS_PER_UNIT)}.")] = "ns",
+) -> None:
+    """Read every recording under FOLDER into the catalog (unchanged files are skipped)."""
+    with command(catalog, must_exist=False) as client:
+        tabular = TabularOptions(timestamp_column=timestamp_column, timestamp_unit=timestamp_unit)  # type: ignore[arg-type]
+        report = ingest_folder(
+            folder,
+            dataset_name=name,
+            tabular=tabular,
+            show_progress=True,
+            org_id=org,
+            roboto_client=client,
+        )
+    console.print(report.summary(), highlight=False, markup=False)
+
+
+@app.command()
+def summary(catalog: CatalogOption = None, org: OrgOption = None) -> None:
+    """One line per session: name, devices, bounds, files and topics."""
+    with command(catalog) as client:
+        text = summarize(org, roboto_client=client)
+    console.print(text, highlight=False, markup=False)
+
+
+@app.command("list")
+def list_sessions(
+    catalog: CatalogOption = None,
+    org: OrgOption = None,
+    device: Annotated[str | None, typer.Option("--device", help="Only sessions of this device id.")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Only sessions whose name contains this (case-insensitive).")
+    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The org's sessions: name, id, devices, start, end, files and topics."""
+    from sessions_lib.surfaces.frames import sessions_frame
+
+    with command(catalog) as client, err_console.status("reading sessions"):
+        frame = sessions_frame(
+            org, device_id=device, name_contains=name, start_ns=since, end_ns=until, roboto_client=client
+        ).collect()
+    sessions = [
+        {
+            "session_id": row["session_id"],
+            "name": row["name"],
+            "origin": row["origin"],
+            "device_ids": list(row["device_ids"] or []),
+            **bounds_json("", row["min_timestamp_ns"], row["max_timestamp_ns"]),
+            "file_count": row["file_count"],
+            "topic_count": row["topic_count"],
+        }
+        for row in frame.iter_rows(named=True)
+    ]
+    if as_json:
+        print_json(sessions)
+        return
+    print_table(
+        f"{len(sessions)} session(s)",
+        make_table(
+            ["name", "id", "devices", "start", "end", "files", "topics"],
+            (
+                (
+                    s["name"],
+                    s["session_id"],
+                    s["device_ids"],
+                    format_ns(s["min_timestamp_ns"]),
+                    format_ns(s["max_timestamp_ns"]),
+                    s["file_count"],
+                    s["topic_count"],
+                )
+                for s in sessions
+            ),
+        ),
+    )
+
+
+@app.command()
+def show(
+    session_id: SessionIdArgument,
+    catalog: CatalogOption = None,
+    org: OrgOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """One session: its fields, devices, files (with ranges and windows) and topics."""
+    with command(catalog) as client:
+        session = Session.from_id(session_id, org, client)
+        detail = {
+            **record_json(session.record),
+            "devices": session_devices(session, client),
+            "files": session_files(session.session_id, session.org_id, client),
+            "topics": session_topics(session),
+        }
+    if as_json:
+        print_json(detail)
+        return
+    print_table(f"session {session_id}", make_table(["field", "value"], _field_rows(detail)))
+    devices = ((d["device_id"], d["name"]) for d in detail["devices"])
+    print_table(f"{len(detail['devices'])} device(s)", make_table(["device", "name"], devices))
+    print_table(f"{len(detail['files'])} file(s)", files_table(detail["files"]))
+    print_table(f"{len(detail['topics'])} topic(s)", topics_table(detail["topics"]))
+
+
+def _field_rows(detail: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    for key, value in detail.items():
+        if key in ("devices", "files", "topics"):
+            continue
+        if key == "metadata":
+            value = json.dumps(value, sort_keys=True) if value else None
+        yield key, value
+
+
+@app.command()
+def topics(
+    session_id: SessionIdArgument,
+    catalog: CatalogOption = None,
+    org: OrgOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The session's topics: those with data inside their file's contribution window."""
+    with command(catalog) as client:
+        found = session_topics(Session.from_id(session_id, org, client))
+    if as_json:
+        print_json(found)
+    else:
+        print_table(f"{len(found)} topic(s) of session {session_id}", topics_table(found))
+
+
+@app.command()
+def files(
+    session_id: SessionIdArgument,
+    catalog: CatalogOption = None,
+    org: OrgOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The session's files: each contribution's optional range and its wall-clock window."""
+    with command(catalog) as client:
+        found = session_files(session_id, org, client)
+    if as_json:
+        print_json(found)
+    else:
+        print_table(f"{len(found)} file(s) of session {session_id}", files_table(found))
+
+
+@app.command("sql")
+def run_sql(
+    query: Annotated[
+        str | None, typer.Argument(help="A query (SELECT/EXPLAIN); without it, SQL is read from stdin.")
+    ] = None,
+    catalog: CatalogOption = None,
+    org: OrgOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run a read-only DuckDB query on the catalog (QUERY, or SQL piped on stdin).
+
+    The org's views: session_bounds, session_files, session_topics, device_sessions. Tables: lake.<table>.
+    """
+    if query is None:
+        if sys.stdin.isatty():
+            raise typer.BadParameter("give a QUERY, or pipe SQL on stdin", param_hint="QUERY")
+        query = sys.stdin.read()
+    if not query.strip():
+        raise typer.BadParameter("the query is empty", param_hint="QUERY")
+    with command(catalog) as client, closing(connect(org, client)) as connection:
+        try:
+            statements = connection.extract_statements(query)
+            writes = [s for s in statements if s.type not in _READ_STATEMENTS]
+            if writes:
+                raise InvalidRequestError(
+                    f"sessions sql only reads (SELECT, EXPLAIN); got {writes[0].type.name}: change "
+                    "sessions with `sessions create/add/remove` or the Python API, which keep bounds right"
+                )
+            if not statements:
+                raise InvalidRequestError("the query holds no SQL statement")
+            for statement in statements:
+                result = connection.execute(statement)
+            columns = [column[0] for column in result.description or []]
+            rows = result.fetchall()
+        except duckdb.Error as error:
+            fail(f"SQL: {str(error).strip().splitlines()[0]}")
+    if as_json:
+        print_json([dict(zip(columns, row, strict=True)) for row in rows])
+    else:
+        print_table(f"{len(rows)} row(s)", make_table(columns, rows))
+
+
+@app.command()
+def create(
+    name: Annotated[str, typer.Argument(help="Session name (at most 120 characters).")],
+    catalog: CatalogOption = None,
+    org: OrgOption = None,
+    device: Annotated[
+        list[str] | None, typer.Option("--device", help="Attach this device id (repeatable).")
+    ] = None,
+    description: Annotated[str | None, typer.Option(help="A description.")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag (repeatable).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a session by hand; prints its id."""
+    with command(catalog) as client:
+        session = Session.create(name, device or [], org, client, description=description, tags=tag or [])
+        detail = {**record_json(session.record), "device_ids": list(session.list_devices())}
+    if as_json:
+        print_json(detail)
+    else:
+        typer.echo(session.session_id)
+
+
+@app.command()
+def add(
+    session_id: SessionIdArgument,
+    file_id: Annotated[str, typer.Argument(help="File id (fl_...).", show_default=False)],
+    catalog: CatalogOption = None,
+    org: OrgOption = None,
+    range_min: Annotated[
+        int | None,
+        typer.Option(
+            "--min",
+            parser=parse_timestamp_ns,
+            metavar="ISO|NS",
+            help="Range start (ns or ISO); give with --max.",
+        ),
+    ] = None,
+    range_max: Annotated[
+        int | None,
+        typer.Option(
+            "--max",
+            parser=parse_timestamp_ns,
+            metavar="ISO|NS",
+            help="Range end (ns or ISO); give with --min.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a file to a session, whole or narrowed to [--min, --max]; prints the new bounds."""
+    with command(catalog) as client:
+        session = Session.from_id(session_id, org, client).add_file(file_id, range_min, range_max)
+    _report_bounds(session, as_json)
+
+
+@app.command()
+def remove(
+    session_id: SessionIdArgument,
+    file_ids: Annotated[list[str], typer.Argument(help="File ids (fl_...) to remove.", show_default=False)],
+    catalog: CatalogOption = None,
+    org: OrgOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Remove files from a session; prints the new bounds."""
+    with command(catalog) as client:
+        session = Session.from_id(session_id, org, client).remove_files(file_ids)
+    _report_bounds(session, as_json)
+
+
+def _report_bounds(session: Session, as_json: bool) -> None:
+    if as_json:
+        print_json(
+            {
+                "session_id": session.session_id,
+                **bounds_json("", session.min_timestamp_ns, session.max_timestamp_ns),
+            }
+        )
+    else:
+        print_bounds(session)
+
+
+def _check_width(width_px: int) -> int:
+    """The timeline's own minimum width, checked as an argument (exit 2) before anything is read."""
+    from sessions_lib.surfaces.timeline import MIN_WIDTH_PX
+
+    if width_px < MIN_WIDTH_PX:
+        raise typer.BadParameter(f"{width_px} is too narrow: the picture needs at least {MIN_WIDTH_PX} px")
+    return width_px
+
+
+@app.command()
+def timeline(
+    out: Annotated[Path, typer.Argument(help="PNG file to write.", dir_okay=False, show_default=False)],
+    catalog: CatalogOption = None,
+    org: OrgOption = None,
+    session: Annotated[
+        str | None, typer.Option("--session", help="Draw one session with its topics' extents.")
+    ] = None,
+    device: Annotated[
+        list[str] | None, typer.Option("--device", help="Only this device id (repeatable).")
+    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    width: Annotated[
+        int, typer.Option("--width", callback=_check_width, help="Image width in pixels.")
+    ] = 1600,
+) -> None:
+    """Draw sessions per device over time (or one session's topics) as a PNG; prints its path."""
+    from sessions_lib.surfaces.timeline import draw_timeline
+
+    with command(catalog) as client, err_console.status(f"drawing {out}"):
+        written = draw_timeline(
+            out,
+            org_id=org,
+            device_ids=device or None,
+            start_ns=since,
+            end_ns=until,
+            session_id=session,
+            roboto_client=client,
+            width_px=width,
+        )
+    typer.echo(str(written))
