@@ -12,10 +12,10 @@ import shutil
 import sys
 from pathlib import Path
 
+from sessions_lib.api.registration import register_dataset, register_device, register_file
 from sessions_lib.api.session import Session
 from sessions_lib.client import Client
 from sessions_lib.model.records import RecordedTopic, SessionFile
-from sessions_lib.store.registry import register_dataset, register_device, register_file
 from sessions_lib.surfaces.summary import summarize
 
 SECOND_NS = 1_000_000_000

@@ -59,9 +59,9 @@ _EXPORTS: dict[str, str] = {
     "Client": "sessions_lib.client",
     "default_client": "sessions_lib.client",
     "set_default_client": "sessions_lib.client",
-    "register_dataset": "sessions_lib.store.registry",
-    "register_device": "sessions_lib.store.registry",
-    "register_file": "sessions_lib.store.registry",
+    "register_dataset": "sessions_lib.api.registration",
+    "register_device": "sessions_lib.api.registration",
+    "register_file": "sessions_lib.api.registration",
     "ingest_folder": "sessions_lib.ingest",
     "Session": "sessions_lib.api.session",
     "Device": "sessions_lib.api.device",
@@ -105,6 +105,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ se
     from sessions_lib.api.dataset import Dataset
     from sessions_lib.api.device import Device
     from sessions_lib.api.file import File
+    from sessions_lib.api.registration import register_dataset, register_device, register_file
     from sessions_lib.api.session import Session
     from sessions_lib.catalog import Catalog, CatalogLocation
     from sessions_lib.client import Client, default_client, set_default_client
@@ -133,7 +134,6 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ se
         TopicPartitionRecord,
     )
     from sessions_lib.model.sentinels import NotSet, NotSetType
-    from sessions_lib.store.registry import register_dataset, register_device, register_file
     from sessions_lib.surfaces.frames import (
         contributions_frame,
         devices_frame,

@@ -1,8 +1,17 @@
 """The library's own errors: one root, four kinds a caller can act on.
 
-Messages name the object, the value and the rule that was broken, e.g.
-``NotFoundError("file 'fl_123' not found in org 'org_a'")``.
+Messages name the object, the value and the rule that was broken. An error that is raised from
+several places builds its message itself from the values, so it reads the same everywhere:
+
+>>> str(NotFoundError("file", "fl_123", "org_a"))
+"file 'fl_123' not found in org 'org_a'"
+>>> str(NotFoundError("device", ["dv_x", "dv_y"], "org_a"))
+"device(s) ['dv_x', 'dv_y'] not found in org 'org_a'; nothing was changed"
 """
+
+from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 class SessionsError(Exception):
@@ -10,7 +19,21 @@ class SessionsError(Exception):
 
 
 class NotFoundError(SessionsError):
-    """A session, file, device, dataset or topic does not exist in the caller's org."""
+    """A session, file, device, dataset or topic does not exist in the caller's org.
+
+    ``missing`` is one id (or name), or the ids of a request that was refused whole.
+    """
+
+    def __init__(self, kind: str, missing: str | Sequence[str], org_id: str) -> None:
+        self.kind, self.missing, self.org_id = kind, missing, org_id
+        if isinstance(missing, str):
+            message = f"{kind} {missing!r} not found in org {org_id!r}"
+        else:
+            message = f"{kind}(s) {list(missing)} not found in org {org_id!r}; nothing was changed"
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[type[NotFoundError], tuple[str, str | Sequence[str], str]]:
+        return (type(self), (self.kind, self.missing, self.org_id))  # pickles across processes
 
 
 class InvalidRequestError(SessionsError, ValueError):

@@ -22,13 +22,14 @@ from pathlib import Path
 
 from rich.progress import Progress
 
-from sessions_lib.catalog import Tx
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.errors import AlreadyExistsError, InvalidRequestError, ReaderError
 from sessions_lib.model import ids
-from sessions_lib.model.records import DatasetRecord
+from sessions_lib.model.records import DatasetRecord, FileRecord
+from sessions_lib.model.requests import FileRegistration
+from sessions_lib.model.validation import validate_name
 from sessions_lib.readers import TabularOptions, lerobot, read_recording
-from sessions_lib.store.registry import register_dataset, register_file, register_recording
+from sessions_lib.store import datasets, files
 
 # Files that describe a recording beside it and are read by its reader, not on their own.
 SIDECAR_NAMES = frozenset({"metadata.yaml"})
@@ -102,28 +103,27 @@ def dataset_for_folder(
     """
     client = resolve_client(roboto_client)
     org = client.resolve_org(org_id, "org_id")
-    root = _existing_folder(folder)
-
-    def by_root(tx: Tx) -> list[DatasetRecord]:
-        return tx.records(
-            DatasetRecord,
-            "SELECT * FROM datasets WHERE org_id = $org_id AND root_path = $root ORDER BY created LIMIT 1",
-            org_id=org,
-            root=str(root),
-        )
-
-    if found := client.catalog.read(by_root):
-        return found[0]
+    root = str(_existing_folder(folder))
+    found = client.catalog.read(lambda tx: datasets.dataset_with_root(tx, org, root))
+    if found is not None:
+        return found
+    dataset_name = name or Path(root).name
+    validate_name("dataset", dataset_name, required=True)
+    record = DatasetRecord(
+        dataset_id=ids.stable_id(ids.DATASET, org, root),
+        org_id=org,
+        name=dataset_name,
+        root_path=root,
+        created=client.now(),
+        created_by=client.user,
+    )
     try:
-        return register_dataset(
-            name or root.name,
-            root_path=str(root),
-            dataset_id=ids.stable_id(ids.DATASET, org, str(root)),
-            org_id=org,
-            roboto_client=client,
-        )
+        client.catalog.transaction(lambda tx: datasets.insert_dataset(tx, record))
+        return record
     except AlreadyExistsError:  # another process registered it since we looked
-        return client.catalog.read(by_root)[0]
+        registered = client.catalog.read(lambda tx: datasets.dataset_with_root(tx, org, root))
+        assert registered is not None  # the conflicting insert committed this root
+        return registered
 
 
 def plan_batches(dataset: DatasetRecord, folder: Path, files_per_batch: int | None = None) -> list[FileBatch]:
@@ -178,26 +178,30 @@ def ingest_batch(
             if known_hashes.get(relative) == content_hash:
                 unchanged.append(relative)
                 continue
-            file_fields = dict(
-                uri=path.as_uri(),
-                size_bytes=path.stat().st_size,
-                content_hash=content_hash,
-                org_id=batch.org_id,
-                roboto_client=client,
-            )
+            file_fields = dict(uri=path.as_uri(), size_bytes=path.stat().st_size, content_hash=content_hash)
             try:
                 recording = read_recording(path, tabular)
             except ReaderError as error:
                 device_id = device_for(relative, None) if device_for else None
-                register_file(
+                request = FileRegistration(
                     batch.dataset_id, relative, ingest_error=str(error), device_id=device_id, **file_fields
                 )
+                _register(client, batch.org_id, request)
                 failed.append((relative, str(error)))
                 continue
             device_id = device_for(relative, recording.identifiers) if device_for else None
-            register_recording(batch.dataset_id, relative, recording, device_id=device_id, **file_fields)
+            request = FileRegistration.from_recording(
+                batch.dataset_id, relative, recording, device_id=device_id, **file_fields
+            )
+            _register(client, batch.org_id, request)
             registered.append(relative)
     return IngestReport(batch.dataset_id, batch.folder, tuple(registered), tuple(unchanged), tuple(failed))
+
+
+def _register(client: Client, org_id: str, request: FileRegistration) -> FileRecord:
+    """One file, one transaction: its rows land whole or not at all."""
+    now = client.now()
+    return client.catalog.transaction(lambda tx: files.put_file(tx, org_id, request, now, client.user))
 
 
 def recording_paths(folder: Path) -> Iterator[Path]:

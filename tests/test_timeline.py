@@ -26,7 +26,7 @@ from sessions_lib import (
     register_device,
     register_file,
 )
-from sessions_lib.store.sessions import replace_inferred_sessions
+from sessions_lib.store.inferred import replace_inferred_sessions
 from sessions_lib.surfaces.frames import sessions_frame
 from sessions_lib.surfaces.timeline import _TimeAxis, draw_timeline
 from tests.conftest import EPOCH_2026_NS, SECOND_NS, Recordings

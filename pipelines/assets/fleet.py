@@ -37,7 +37,7 @@ from sessions_lib.ingest import (
     recording_paths,
 )
 from sessions_lib.queries import DEVICE_ACTIVITY
-from sessions_lib.store.sessions import replace_inferred_sessions
+from sessions_lib.store.inferred import replace_inferred_sessions
 
 GROUP = "fleet"
 

@@ -2,82 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import pathspec
-
+from sessions_lib.api.base import CatalogObject
 from sessions_lib.api.file import File
+from sessions_lib.api.registration import register_dataset, register_file
 from sessions_lib.api.session import Session
 from sessions_lib.catalog import Tx
-from sessions_lib.catalog.lookups import iterate_by_id, load_one
-from sessions_lib.catalog.paging import paginate
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.errors import InvalidRequestError
-from sessions_lib.model.records import (
-    DatasetRecord,
-    FileRecord,
-    RecordedTopic,
-    SessionAttributes,
-    SessionFile,
-    SessionRecord,
-    unique_ids,
-    validate_name,
-)
+from sessions_lib.model.patterns import FileFilter
+from sessions_lib.model.records import DatasetRecord, FileRecord, RecordedTopic, SessionFile, SessionRecord
+from sessions_lib.model.requests import SessionAttributes
+from sessions_lib.model.validation import unique_ids, validate_name
+from sessions_lib.store import datasets
 from sessions_lib.store import sessions as store
-from sessions_lib.store.registry import register_dataset, register_file
-
-FILES_PAGE = """
-SELECT * FROM files
-WHERE org_id = $org_id AND dataset_id = $dataset_id AND relative_path > $after
-ORDER BY relative_path
-LIMIT $limit
-"""
 
 
-class FileFilter:
-    """Gitignore-style include and exclude patterns over a file's relative path.
-
-    ``include_patterns=None`` includes every file (an empty list, none); ``!pattern`` negates within
-    a list, and the last matching pattern decides, as in ``.gitignore``. Exclusion wins.
-
-    >>> FileFilter(["*.mcap", "!scratch/"], ["**/tmp-*"]).matches("flights/a.mcap")
-    True
-    """
-
-    def __init__(
-        self, include_patterns: Sequence[str] | None, exclude_patterns: Sequence[str] | None
-    ) -> None:
-        self.include = _spec("include_patterns", include_patterns)
-        self.exclude = _spec("exclude_patterns", exclude_patterns)
-
-    def matches(self, relative_path: str) -> bool:
-        included = self.include is None or self.include.match_file(relative_path)
-        return included and not (self.exclude is not None and self.exclude.match_file(relative_path))
-
-    def select(self, files: Iterable[FileRecord]) -> list[FileRecord]:
-        return [f for f in files if self.matches(f.relative_path)]
-
-
-def _spec(argument: str, patterns: Sequence[str] | None) -> pathspec.GitIgnoreSpec | None:
-    if patterns is None:
-        return None
-    if isinstance(patterns, str) or not all(isinstance(p, str) for p in patterns):
-        raise InvalidRequestError(f"{argument} must be a list of gitignore-style patterns, got {patterns!r}")
-    return pathspec.GitIgnoreSpec.from_lines(patterns)
-
-
-class Dataset:
+class Dataset(CatalogObject[DatasetRecord]):
     """A named collection of recordings, usually one folder.
 
     >>> dataset = Dataset.create("field-test", root_path="/data/field-test")  # doctest: +SKIP
     >>> session = dataset.create_session("day-1", include_patterns=["*.mcap"])  # doctest: +SKIP
     """
 
-    def __init__(self, record: DatasetRecord, roboto_client: Client | None = None) -> None:
-        self._record = record
-        self._client = resolve_client(roboto_client)
+    kind = "dataset"
+    record_type = DatasetRecord
+    repr_fields = ("dataset_id", "name", "org_id")
 
     @classmethod
     def create(
@@ -102,26 +55,16 @@ class Dataset:
         cls, dataset_id: str, owner_org_id: str | None = None, roboto_client: Client | None = None
     ) -> Dataset:
         """Load a dataset by id; unknown ids and other orgs' datasets are not found."""
-        client = resolve_client(roboto_client)
-        org_id = client.resolve_org(owner_org_id, "owner_org_id")
-        return cls(client.catalog.read(lambda tx: load_dataset(tx, org_id, dataset_id)), client)
+        return cls._load(dataset_id, owner_org_id, roboto_client)
 
     @classmethod
     def for_org(
         cls, org_id: str | None = None, roboto_client: Client | None = None
     ) -> Generator[Dataset, None, None]:
         """Iterate the org's datasets by id."""
-        client = resolve_client(roboto_client)
-        org = client.resolve_org(org_id, "org_id")
-
-        records = iterate_by_id(client, DatasetRecord, "dataset", org)
-        return (cls(record, client) for record in records)
+        return cls._all_of_org(org_id, roboto_client)
 
     # -- properties -----------------------------------------------------------------------
-
-    @property
-    def record(self) -> DatasetRecord:
-        return self._record
 
     @property
     def dataset_id(self) -> str:
@@ -169,12 +112,10 @@ class Dataset:
         org_id = self._org
 
         def fetch_page(tx: Tx, after: tuple[Any, ...], limit: int) -> list[FileRecord]:
-            load_dataset(tx, org_id, self.dataset_id)
-            return tx.records(
-                FileRecord, FILES_PAGE, org_id=org_id, dataset_id=self.dataset_id, after=after[0], limit=limit
-            )
+            datasets.load_dataset(tx, org_id, self.dataset_id)
+            return datasets.dataset_files_page(tx, org_id, self.dataset_id, after[0], limit)
 
-        records = paginate(self._client, fetch_page, lambda r: (r.relative_path,), first=("",))
+        records = self._pages(fetch_page, lambda r: (r.relative_path,), first=("",))
         return (File(record, self._client) for record in records if selection.matches(record.relative_path))
 
     def create_session(
@@ -202,16 +143,8 @@ class Dataset:
         now, user = self._client.now(), self._client.user
 
         def work(tx: Tx) -> SessionRecord:
-            load_dataset(tx, org_id, self.dataset_id)
-            files = selection.select(
-                tx.records(
-                    FileRecord,
-                    "SELECT * FROM files WHERE org_id = $org_id AND dataset_id = $dataset_id "
-                    "ORDER BY relative_path",
-                    org_id=org_id,
-                    dataset_id=self.dataset_id,
-                )
-            )
+            datasets.load_dataset(tx, org_id, self.dataset_id)
+            files = selection.select(datasets.dataset_files(tx, org_id, self.dataset_id))
             if not files:
                 raise InvalidRequestError(
                     f"no file of dataset {self.dataset_id!r} matches include_patterns={include_patterns!r} "
@@ -229,14 +162,3 @@ class Dataset:
             return store.save_session(tx, record, {}, recompute_bounds=True)
 
         return Session(self._client.catalog.transaction(work), self._client)
-
-    @property
-    def _org(self) -> str:
-        return self._client.resolve_org(self._record.org_id, "owner_org_id")
-
-    def __repr__(self) -> str:
-        return f"Dataset(dataset_id={self.dataset_id!r}, name={self.name!r}, org_id={self.org_id!r})"
-
-
-def load_dataset(tx: Tx, org_id: str, dataset_id: str) -> DatasetRecord:
-    return load_one(tx, DatasetRecord, "dataset", org_id, dataset_id)

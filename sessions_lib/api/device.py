@@ -3,55 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from sessions_lib.api.base import CatalogObject
+from sessions_lib.api.registration import register_device
 from sessions_lib.api.session import Session, as_session_file, sessions_of
 from sessions_lib.catalog import Tx
-from sessions_lib.catalog.lookups import iterate_by_id, load_one
 from sessions_lib.client import Client, resolve_client
-from sessions_lib.model.records import (
-    DeviceRecord,
-    SessionAttributes,
-    SessionFile,
-    SessionRecord,
-    json_object_text,
-    unique_ids,
-    validate_name,
-)
+from sessions_lib.model.records import DeviceRecord, SessionRecord
+from sessions_lib.model.requests import DeviceChanges, SessionAttributes
 from sessions_lib.model.sentinels import NotSet, NotSetType
+from sessions_lib.model.validation import unique_ids, validate_name
+from sessions_lib.store import devices
 from sessions_lib.store import sessions as store
-from sessions_lib.store.registry import register_device
-
-# The device's session of a given name: the one identity create_session reuses.
-SESSION_BY_NAME = """
-SELECT s.* FROM sessions AS s
-JOIN session_devices AS sd ON sd.org_id = s.org_id AND sd.session_id = s.session_id
-WHERE s.org_id = $org_id AND sd.device_id = $device_id AND s.name = $name
-ORDER BY s.created, s.session_id
-LIMIT 1
-"""
 
 
-# The sessions a device is attached to, marked as changed by whoever detaches it.
-TOUCH_SESSIONS_OF_DEVICE = """
-UPDATE sessions SET modified = $now, modified_by = $user
-WHERE org_id = $org_id AND session_id IN (
-    SELECT session_id FROM session_devices WHERE org_id = $org_id AND device_id = $device_id)
-"""
-
-
-class Device:
+class Device(CatalogObject[DeviceRecord]):
     """A robot, drone or vehicle of an org: the subject of sessions and the source of files.
 
     >>> drone = Device.create("drone-7", device_type="quadcopter")  # doctest: +SKIP
     >>> session = drone.create_session("flight-001", files=["fl_0123456789abcdef"])  # doctest: +SKIP
     """
 
-    def __init__(self, record: DeviceRecord, roboto_client: Client | None = None) -> None:
-        self._record = record
-        self._client = resolve_client(roboto_client)
+    kind = "device"
+    record_type = DeviceRecord
+    repr_fields = ("device_id", "name", "org_id")
 
     @classmethod
     def create(
@@ -81,26 +58,16 @@ class Device:
         cls, device_id: str, owner_org_id: str | None = None, roboto_client: Client | None = None
     ) -> Device:
         """Load a device by id; unknown ids and other orgs' devices are not found."""
-        client = resolve_client(roboto_client)
-        org_id = client.resolve_org(owner_org_id, "owner_org_id")
-        return cls(client.catalog.read(lambda tx: load_device(tx, org_id, device_id)), client)
+        return cls._load(device_id, owner_org_id, roboto_client)
 
     @classmethod
     def for_org(
         cls, org_id: str | None = None, roboto_client: Client | None = None
     ) -> Generator[Device, None, None]:
         """Iterate the org's devices by id."""
-        client = resolve_client(roboto_client)
-        org = client.resolve_org(org_id, "org_id")
-
-        records = iterate_by_id(client, DeviceRecord, "device", org)
-        return (cls(record, client) for record in records)
+        return cls._all_of_org(org_id, roboto_client)
 
     # -- properties -----------------------------------------------------------------------
-
-    @property
-    def record(self) -> DeviceRecord:
-        return self._record
 
     @property
     def device_id(self) -> str:
@@ -140,32 +107,12 @@ class Device:
         metadata: Mapping[str, Any] | NotSetType | None = NotSet,
     ) -> Device:
         """Change fields (``NotSet`` leaves one, ``None`` clears an optional one)."""
-        changes: dict[str, Any] = {}
-        if name is not NotSet:
-            validate_name("device", name, required=True)
-            changes["name"] = name
-        if device_type is not NotSet:
-            changes["device_type"] = device_type
-        if metadata is not NotSet:
-            changes["metadata"] = json_object_text("device metadata", metadata or {})
+        changes = DeviceChanges(name, device_type, metadata)
         org_id = self._org
         now, user = self._client.now(), self._client.user
-
-        def work(tx: Tx) -> DeviceRecord:
-            current = load_device(tx, org_id, self.device_id)
-            if not changes:
-                return current
-            stored = {**changes, "modified": now, "modified_by": user}
-            assignments = ", ".join(f"{column} = ${column}" for column in stored)
-            tx.execute(
-                f"UPDATE devices SET {assignments} WHERE org_id = $org_id AND device_id = $device_id",
-                org_id=org_id,
-                device_id=self.device_id,
-                **stored,
-            )
-            return replace(current, **stored)
-
-        self._record = self._client.catalog.transaction(work)
+        self._record = self._client.catalog.transaction(
+            lambda tx: devices.update_device(tx, org_id, self.device_id, changes, now, user)
+        )
         return self
 
     def delete(self) -> None:
@@ -174,22 +121,9 @@ class Device:
         row is left pointing at a device that is gone."""
         org_id = self._org
         now, user = self._client.now(), self._client.user
-
-        def work(tx: Tx) -> None:
-            load_device(tx, org_id, self.device_id)
-            params = {"org_id": org_id, "device_id": self.device_id}
-            tx.execute(TOUCH_SESSIONS_OF_DEVICE, now=now, user=user, **params)
-            tx.execute(
-                "DELETE FROM session_devices WHERE org_id = $org_id AND device_id = $device_id", **params
-            )
-            for table in ("files", "topic_partitions"):
-                tx.execute(
-                    f"UPDATE {table} SET device_id = NULL WHERE org_id = $org_id AND device_id = $device_id",
-                    **params,
-                )
-            tx.execute("DELETE FROM devices WHERE org_id = $org_id AND device_id = $device_id", **params)
-
-        self._client.catalog.transaction(work)
+        self._client.catalog.transaction(
+            lambda tx: devices.delete_device(tx, org_id, self.device_id, now, user)
+        )
 
     def list_sessions(self) -> Generator[Session, None, None]:
         """Iterate the sessions this device is attached to, oldest first."""
@@ -221,12 +155,10 @@ class Device:
         now, user = self._client.now(), self._client.user
 
         def work(tx: Tx) -> SessionRecord:
-            load_device(tx, org_id, self.device_id)
-            existing = tx.records(
-                SessionRecord, SESSION_BY_NAME, org_id=org_id, device_id=self.device_id, name=name
-            )
-            if existing:
-                return fill_in(tx, existing[0], wanted, attributes, now, user)
+            devices.load_device(tx, org_id, self.device_id)
+            existing = store.session_of_device_named(tx, org_id, self.device_id, name)
+            if existing is not None:
+                return store.fill_in(tx, existing, wanted, attributes, now, user)
             record = store.new_session(org_id, name, now, user, attributes)
             store.insert_session(tx, record)
             store.attach_devices(tx, org_id, record.session_id, [self.device_id], now, user)
@@ -234,46 +166,3 @@ class Device:
             return store.save_session(tx, record, {}, recompute_bounds=bool(wanted))
 
         return Session(self._client.catalog.transaction(work), self._client)
-
-    @property
-    def _org(self) -> str:
-        return self._client.resolve_org(self._record.org_id, "owner_org_id")
-
-    def __repr__(self) -> str:
-        return f"Device(device_id={self.device_id!r}, name={self.name!r}, org_id={self.org_id!r})"
-
-
-def fill_in(
-    tx: Tx,
-    current: SessionRecord,
-    files: list[SessionFile],
-    attributes: SessionAttributes,
-    now: datetime,
-    user: str,
-) -> SessionRecord:
-    """Give an existing session what it lacks, leaving everything it has as it is."""
-    held = {
-        file_id
-        for (file_id,) in tx.rows(
-            "SELECT file_id FROM session_files WHERE org_id = $org_id AND session_id = $session_id",
-            org_id=current.org_id,
-            session_id=current.session_id,
-        )
-    }
-    missing_files = [f for f in files if f.file_id not in held]
-    changes: dict[str, Any] = {}
-    if attributes.description is not None and current.description is None:
-        changes["description"] = attributes.description
-    if attributes.tags and not current.tags:
-        changes["tags"] = attributes.tags
-    if attributes.metadata and not current.metadata:
-        changes["metadata"] = attributes.metadata
-    if missing_files:
-        store.put_contributions(tx, current.org_id, current.session_id, missing_files, now, user)
-    if changes or missing_files:
-        changes.update(modified=now, modified_by=user)
-    return store.save_session(tx, current, changes, recompute_bounds=bool(missing_files))
-
-
-def load_device(tx: Tx, org_id: str, device_id: str) -> DeviceRecord:
-    return load_one(tx, DeviceRecord, "device", org_id, device_id)

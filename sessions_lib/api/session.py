@@ -16,64 +16,31 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sessions_lib.api.base import CatalogObject
 from sessions_lib.catalog import Tx
 from sessions_lib.catalog.lookups import require_all
 from sessions_lib.catalog.paging import paginate
 from sessions_lib.client import Client, resolve_client
-from sessions_lib.errors import InvalidRequestError, NotFoundError
-from sessions_lib.model.records import (
-    SessionAttributes,
-    SessionFile,
-    SessionRecord,
-    TopicIdentityRecord,
-    as_file_id,
-    json_object_text,
-    unique_ids,
-    validate_description,
-    validate_name,
-    validate_tags,
-)
+from sessions_lib.errors import InvalidRequestError
+from sessions_lib.model.records import SessionFile, SessionRecord, TopicIdentityRecord
+from sessions_lib.model.requests import SessionAttributes, SessionChanges
 from sessions_lib.model.sentinels import NotSet, NotSetType
-from sessions_lib.queries import ONE_SESSION, with_rules
+from sessions_lib.model.validation import as_file_id, unique_ids, validate_name
 from sessions_lib.store import sessions as store
 
 _EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
 
-SESSION_TOPICS_PAGE = (
-    with_rules(ONE_SESSION)
-    + """
-SELECT topic_id, org_id, name FROM session_topics
-WHERE (name, topic_id) > ($after_name, $after_topic_id)
-ORDER BY name, topic_id
-LIMIT $limit
-"""
-)
-# Sessions of an org, oldest first; narrowed to those holding a file of a dataset, or attached to
-# a device, when those parameters are not NULL.
-SESSIONS_PAGE = """
-SELECT * FROM sessions
-WHERE org_id = $org_id AND (created, session_id) > ($after_created, $after_session_id)
-  AND ($dataset_id IS NULL OR session_id IN (
-        SELECT sf.session_id FROM session_files AS sf
-        JOIN files AS f ON f.org_id = sf.org_id AND f.file_id = sf.file_id
-        WHERE sf.org_id = $org_id AND f.dataset_id = $dataset_id))
-  AND ($device_id IS NULL OR session_id IN (
-        SELECT session_id FROM session_devices WHERE org_id = $org_id AND device_id = $device_id))
-ORDER BY created, session_id
-LIMIT $limit
-"""
 
-
-class Session:
+class Session(CatalogObject[SessionRecord]):
     """An operational time window of a device: a flight, a drive, a test run.
 
     Holds the latest :class:`SessionRecord`; methods that change the session return ``self``
     carrying the record (and bounds) as committed.
     """
 
-    def __init__(self, record: SessionRecord, roboto_client: Client | None = None) -> None:
-        self._record = record
-        self._client = resolve_client(roboto_client)
+    kind = "session"
+    record_type = SessionRecord
+    repr_fields = ("session_id", "name", "org_id", "min_timestamp_ns", "max_timestamp_ns")
 
     # -- creating and loading -------------------------------------------------------------
 
@@ -118,9 +85,7 @@ class Session:
         roboto_client: Client | None = None,
     ) -> Session:
         """Load a session by id; unknown ids and other orgs' sessions are not found."""
-        client = resolve_client(roboto_client)
-        org_id = client.resolve_org(owner_org_id, "owner_org_id")
-        return cls(client.catalog.read(lambda tx: store.load_session(tx, org_id, session_id)), client)
+        return cls._load(session_id, owner_org_id, roboto_client)
 
     @classmethod
     def for_dataset(
@@ -144,10 +109,6 @@ class Session:
         return sessions_of(client, client.resolve_org(org_id, "org_id"))
 
     # -- properties -----------------------------------------------------------------------
-
-    @property
-    def record(self) -> SessionRecord:
-        return self._record
 
     @property
     def session_id(self) -> str:
@@ -242,55 +203,31 @@ class Session:
         hold are ignored, so a repeated removal is harmless.
         """
         file_ids = unique_ids("file", file_ids)
-
-        def change(tx: Tx) -> None:
-            require_all(tx, "file", self._org, file_ids)
-            tx.execute(
-                "DELETE FROM session_files WHERE org_id = $org_id AND session_id = $session_id "
-                "AND list_contains($file_ids, file_id)",
-                org_id=self._org,
-                session_id=self.session_id,
-                file_ids=file_ids,
-            )
-
-        return self._change(change, contributions_changed=True)
+        return self._change(
+            lambda tx: store.remove_contributions(tx, self._org, self.session_id, file_ids),
+            contributions_changed=True,
+        )
 
     def list_files(self) -> Generator[SessionFile, None, None]:
         """Iterate this session's contributions, by file id, each with its optional range."""
-
-        def fetch_page(tx: Tx, after: tuple[Any, ...], limit: int) -> list[SessionFile]:
-            self._require_exists(tx)
-            return tx.records(
-                SessionFile,
-                "SELECT * FROM session_files WHERE org_id = $org_id AND session_id = $session_id "
-                "AND file_id > $after ORDER BY file_id LIMIT $limit",
-                org_id=self._org,
-                session_id=self.session_id,
-                after=after[0],
-                limit=limit,
-            )
-
-        return paginate(self._client, fetch_page, lambda f: (f.file_id,), first=("",))
+        org_id = self._org
+        return self._pages(
+            lambda tx, after, limit: store.contributions_page(tx, org_id, self.session_id, after[0], limit),
+            lambda f: (f.file_id,),
+            first=("",),
+        )
 
     def list_topics(self) -> Generator[TopicIdentityRecord, None, None]:
         """Iterate topics with an extent overlapping its file's contribution window.
 
         Deduplicated across files and partitions; ordered by ``name``, then ``topic_id``.
         """
-
-        def fetch_page(tx: Tx, after: tuple[Any, ...], limit: int) -> list[TopicIdentityRecord]:
-            self._require_exists(tx)
-            return tx.records(
-                TopicIdentityRecord,
-                SESSION_TOPICS_PAGE,
-                org_id=self._org,
-                session_id=self.session_id,
-                after_name=after[0],
-                after_topic_id=after[1],
-                limit=limit,
-            )
-
-        return paginate(self._client, fetch_page, lambda t: (t.name, t.topic_id), first=("", ""))
+        org_id = self._org
+        return self._pages(
+            lambda tx, after, limit: store.topics_page(tx, org_id, self.session_id, after, limit),
+            lambda t: (t.name, t.topic_id),
+            first=("", ""),
+        )
 
     # -- devices --------------------------------------------------------------------------
 
@@ -301,36 +238,16 @@ class Session:
 
     def detach_from_device(self, device_id: str) -> None:
         """Detach a device (an unknown device is refused; one not attached is ignored)."""
-
-        def change(tx: Tx) -> None:
-            require_all(tx, "device", self._org, [device_id])
-            tx.execute(
-                "DELETE FROM session_devices WHERE org_id = $org_id AND session_id = $session_id "
-                "AND device_id = $device_id",
-                org_id=self._org,
-                session_id=self.session_id,
-                device_id=device_id,
-            )
-
-        self._change(change)
+        self._change(lambda tx: store.detach_device(tx, self._org, self.session_id, device_id))
 
     def list_devices(self) -> Generator[str, None, None]:
         """Iterate the ids of the devices attached to this session, in id order."""
-
-        def fetch_page(tx: Tx, after: tuple[Any, ...], limit: int) -> list[str]:
-            self._require_exists(tx)
-            rows = tx.rows(
-                "SELECT device_id FROM session_devices WHERE org_id = $org_id "
-                "AND session_id = $session_id AND device_id > $after ORDER BY device_id "
-                "LIMIT $limit",
-                org_id=self._org,
-                session_id=self.session_id,
-                after=after[0],
-                limit=limit,
-            )
-            return [device_id for (device_id,) in rows]
-
-        return paginate(self._client, fetch_page, lambda d: (d,), first=("",))
+        org_id = self._org
+        return self._pages(
+            lambda tx, after, limit: store.devices_page(tx, org_id, self.session_id, after[0], limit),
+            lambda d: (d,),
+            first=("",),
+        )
 
     # -- the session itself ---------------------------------------------------------------
 
@@ -346,33 +263,13 @@ class Session:
 
         Returns this session, refreshed from the catalog.
         """
-        changes: dict[str, Any] = {}
-        if name is not NotSet:
-            validate_name("session", name)
-            changes["name"] = name
-        if description is not NotSet:
-            validate_description(description)
-            changes["description"] = description
-        if tags is not NotSet:
-            changes["tags"] = () if tags is None else validate_tags(tags)
-        if metadata is not NotSet:
-            json_object_text("session metadata", metadata)
-            changes["metadata"] = {} if metadata is None else metadata
+        changes = SessionChanges(name, description, tags, metadata).columns()
         return self._change(lambda tx: changes, touch=bool(changes))
 
     def delete(self) -> None:
         """Delete the session with its contributions and device attachments, atomically."""
-
-        def work(tx: Tx) -> None:
-            self._require_exists(tx)
-            for table in ("session_files", "session_devices", "sessions"):
-                tx.execute(
-                    f"DELETE FROM {table} WHERE org_id = $org_id AND session_id = $session_id",
-                    org_id=self._org,
-                    session_id=self.session_id,
-                )
-
-        self._client.catalog.transaction(work)
+        org_id = self._org
+        self._client.catalog.transaction(lambda tx: store.delete_session(tx, org_id, self.session_id))
 
     # -- internals ------------------------------------------------------------------------
 
@@ -401,22 +298,6 @@ class Session:
         self._record = self._client.catalog.transaction(work)
         return self
 
-    @property
-    def _org(self) -> str:
-        """The session's org, once the caller is confirmed to be a member of it."""
-        return self._client.resolve_org(self._record.org_id, "owner_org_id")
-
-    def _require_exists(self, tx: Tx) -> None:
-        if not tx.exists("sessions", self._org, session_id=self.session_id):
-            raise NotFoundError(f"session {self.session_id!r} not found in org {self._org!r}")
-
-    def __repr__(self) -> str:
-        r = self._record
-        return (
-            f"Session(session_id={r.session_id!r}, name={r.name!r}, org_id={r.org_id!r}, "
-            f"min_timestamp_ns={r.min_timestamp_ns}, max_timestamp_ns={r.max_timestamp_ns})"
-        )
-
 
 def sessions_of(
     client: Client, org_id: str, *, dataset_id: str | None = None, device_id: str | None = None
@@ -424,18 +305,11 @@ def sessions_of(
     """Lazily iterate an org's sessions, oldest first, optionally of one dataset or device."""
 
     def fetch_page(tx: Tx, after: tuple[Any, ...], limit: int) -> list[SessionRecord]:
-        return tx.records(
-            SessionRecord,
-            SESSIONS_PAGE,
-            org_id=org_id,
-            dataset_id=dataset_id,
-            device_id=device_id,
-            after_created=after[0],
-            after_session_id=after[1],
-            limit=limit,
-        )
+        return store.sessions_page(tx, org_id, after, limit, dataset_id=dataset_id, device_id=device_id)
 
-    records = paginate(client, fetch_page, lambda r: (r.created, r.session_id), (_EARLIEST, ""))
+    records = paginate(
+        client.catalog, client.page_size, fetch_page, lambda r: (r.created, r.session_id), (_EARLIEST, "")
+    )
     return (Session(record, client) for record in records)
 
 

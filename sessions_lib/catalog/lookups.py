@@ -1,11 +1,13 @@
-"""Org-scoped lookups by id, refusing what the org does not have, and listings by id."""
+"""Org-scoped lookups by id, refusing what the org does not have, and listings by id.
+
+``kind`` names the entity (``"device"``): its table is ``{kind}s`` and its key ``{kind}_id``.
+"""
 
 from collections.abc import Callable, Generator, Sequence
 from typing import Any, TypeVar
 
-from sessions_lib.catalog import Tx
+from sessions_lib.catalog.lake import Catalog, Tx
 from sessions_lib.catalog.paging import paginate
-from sessions_lib.client import Client
 from sessions_lib.errors import NotFoundError
 
 R = TypeVar("R")
@@ -23,7 +25,7 @@ def load_one(tx: Tx, record_type: Callable[..., R], kind: str, org_id: str, id_v
         id_value=id_value,
     )
     if not found:
-        raise NotFoundError(f"{kind} {id_value!r} not found in org {org_id!r}")
+        raise NotFoundError(kind, id_value, org_id)
     return found[0]
 
 
@@ -41,11 +43,17 @@ def require_all(tx: Tx, kind: str, org_id: str, wanted: Sequence[str]) -> None:
     }
     missing = [i for i in wanted if i not in found]
     if missing:
-        raise NotFoundError(f"{kind}(s) {missing} not found in org {org_id!r}; nothing was changed")
+        raise NotFoundError(kind, missing, org_id)
+
+
+def require_one(tx: Tx, kind: str, org_id: str, id_value: str) -> None:
+    """Refuse the request unless the id exists in the org."""
+    if not tx.exists(f"{kind}s", org_id, **{f"{kind}_id": id_value}):
+        raise NotFoundError(kind, id_value, org_id)
 
 
 def iterate_by_id(
-    client: Client, record_type: Callable[..., R], kind: str, org_id: str
+    catalog: Catalog, page_size: int, record_type: Callable[..., R], kind: str, org_id: str
 ) -> Generator[R, None, None]:
     """The org's ``{kind}s`` rows in id order, lazily, page by page."""
     sql = (
@@ -55,4 +63,4 @@ def iterate_by_id(
     def fetch_page(tx: Tx, after: tuple[Any, ...], limit: int) -> list[R]:
         return tx.records(record_type, sql, org_id=org_id, after=after[0], limit=limit)
 
-    return paginate(client, fetch_page, lambda r: (getattr(r, f"{kind}_id"),), first=("",))
+    return paginate(catalog, page_size, fetch_page, lambda r: (getattr(r, f"{kind}_id"),), first=("",))

@@ -6,8 +6,7 @@ Rows added or removed between pages never make a page repeat or skip a row that 
 from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
-from sessions_lib.catalog import Tx
-from sessions_lib.client import Client
+from sessions_lib.catalog.lake import Catalog, Tx
 
 T = TypeVar("T")
 
@@ -15,7 +14,8 @@ FetchPage = Callable[[Tx, tuple[Any, ...], int], list[T]]
 
 
 def paginate(
-    client: Client,
+    catalog: Catalog,
+    page_size: int,
     fetch_page: FetchPage[T],
     key: Callable[[T], tuple[Any, ...]],
     first: tuple[Any, ...],
@@ -26,8 +26,8 @@ def paginate(
     """
     after = first
     while True:
-        page = client.catalog.read(lambda tx, after=after: fetch_page(tx, after, client.page_size))
+        page = catalog.read(lambda tx, after=after: fetch_page(tx, after, page_size))
         yield from page
-        if len(page) < client.page_size:
+        if len(page) < page_size:
             return
         after = key(page[-1])

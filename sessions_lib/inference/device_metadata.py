@@ -35,7 +35,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from sessions_lib.errors import InvalidRequestError
-from sessions_lib.model.records import json_object_text, validate_name
+from sessions_lib.model.validation import json_object_text, validate_name
 
 DEFAULT_SESSION_GAP_S = 600
 

@@ -57,7 +57,7 @@ import polars as pl
 
 from sessions_lib.errors import InvalidRequestError
 from sessions_lib.model.ids import SESSION, stable_id
-from sessions_lib.model.records import MAX_NAME_LENGTH, is_int64
+from sessions_lib.model.validation import MAX_NAME_LENGTH, is_int64
 
 DEFAULT_GAP_NS = 600 * 10**9
 KINDS: tuple[str, ...] = ("file", "armed", "episode")

@@ -8,17 +8,14 @@ onto its record by name.
 from __future__ import annotations
 
 import json
-import numbers
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Literal
 
 from sessions_lib.errors import InvalidRequestError
-
-MAX_NAME_LENGTH = 120
+from sessions_lib.model.validation import is_int64, validate_window
 
 Origin = Literal["api", "inferred"]
 # How a reader obtained spans: from the file's own summary/index/metadata, or by scanning records.
@@ -27,80 +24,7 @@ TimelineSource = Literal["log_time", "publish_time", "field"]
 TIMELINE_SOURCES: tuple[str, ...] = ("log_time", "publish_time", "field")
 
 
-def validate_name(kind: str, name: str | None, *, required: bool = False) -> None:
-    """Refuse a name that is not a non-empty string of at most 120 characters."""
-    if name is None:
-        if required:
-            raise InvalidRequestError(f"{kind} name is required")
-        return
-    if not isinstance(name, str):
-        raise InvalidRequestError(f"{kind} name must be a string, got {type(name).__name__}")
-    if not name.strip():
-        raise InvalidRequestError(f"{kind} name must not be empty or blank")
-    if len(name) > MAX_NAME_LENGTH:
-        raise InvalidRequestError(
-            f"{kind} name is {len(name)} characters long; the limit is {MAX_NAME_LENGTH}: {name[:40]!r}..."
-        )
-
-
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-
-
-def is_int64(value: Any) -> bool:
-    """An integer (Python or NumPy, not a ``bool``) that fits in int64 nanoseconds."""
-    return (
-        isinstance(value, numbers.Integral)
-        and not isinstance(value, bool)
-        and INT64_MIN <= value <= INT64_MAX
-    )
-
-
-def validate_window(what: str, min_ns: int | None, max_ns: int | None) -> None:
-    """A closed window: both bounds or neither, integers, and ``min <= max``."""
-    if (min_ns is None) != (max_ns is None):
-        raise InvalidRequestError(
-            f"{what}: range_min_timestamp_ns and range_max_timestamp_ns must be given together "
-            f"(got min={min_ns}, max={max_ns})"
-        )
-    if min_ns is None or max_ns is None:
-        return
-    for bound in (min_ns, max_ns):
-        if not is_int64(bound):
-            raise InvalidRequestError(f"{what}: range bounds must be int64 nanoseconds, got {bound!r}")
-    if min_ns > max_ns:
-        raise InvalidRequestError(
-            f"{what}: range_min_timestamp_ns ({min_ns}) is after range_max_timestamp_ns ({max_ns})"
-        )
-
-
-def validate_tags(tags: Any) -> tuple[str, ...]:
-    """Tags are a sequence of non-empty strings (a lone string is refused, not split)."""
-    if isinstance(tags, str) or not isinstance(tags, Sequence):
-        raise InvalidRequestError(f"tags must be a list of strings, got {tags!r}")
-    for tag in tags:
-        if not isinstance(tag, str) or not tag:
-            raise InvalidRequestError(f"every tag must be a non-empty string, got {tag!r}")
-    return tuple(tags)
-
-
-def validate_description(description: Any) -> None:
-    if description is not None and not isinstance(description, str):
-        raise InvalidRequestError(f"description must be a string, got {type(description).__name__}")
-
-
-def json_object_text(what: str, value: Mapping[str, Any] | None) -> str | None:
-    """A JSON object as stored text; refuses anything but a JSON-serializable mapping."""
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise InvalidRequestError(f"{what} must be a JSON object (a mapping), got {value!r}")
-    try:
-        return json.dumps(dict(value), sort_keys=True)
-    except (TypeError, ValueError) as error:
-        raise InvalidRequestError(f"{what} is not JSON-serializable: {error}") from None
-
-
-def _frozen_json(value: Any) -> Mapping[str, Any]:
+def frozen_json(value: Any) -> Mapping[str, Any]:
     """A JSON object as a read-only mapping; accepts a dict, a JSON string or ``None``."""
     if value is None:
         return MappingProxyType({})
@@ -136,24 +60,6 @@ class SessionFile:
 
 
 @dataclass(frozen=True, slots=True)
-class SessionAttributes:
-    """A session's descriptive attributes as a caller gives them, validated on construction.
-
-    ``tags=None`` and ``metadata=None`` mean none (an empty tuple, an empty object).
-    """
-
-    description: str | None = None
-    tags: tuple[str, ...] | None = ()
-    metadata: Mapping[str, Any] | None = None
-
-    def __post_init__(self) -> None:
-        validate_description(self.description)
-        object.__setattr__(self, "tags", validate_tags(self.tags or ()))
-        json_object_text("session metadata", self.metadata)
-        object.__setattr__(self, "metadata", _frozen_json(self.metadata))
-
-
-@dataclass(frozen=True, slots=True)
 class SessionRecord:
     """A session row: its identity, audit fields, stored bounds and descriptive attributes."""
 
@@ -173,7 +79,7 @@ class SessionRecord:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tags", tuple(self.tags or ()))
-        object.__setattr__(self, "metadata", _frozen_json(self.metadata))
+        object.__setattr__(self, "metadata", frozen_json(self.metadata))
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,7 +175,7 @@ class DeviceRecord:
     metadata: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "metadata", _frozen_json(self.metadata))
+        object.__setattr__(self, "metadata", frozen_json(self.metadata))
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,7 +216,7 @@ class FileRecord:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "notes", tuple(self.notes or ()))
-        object.__setattr__(self, "identifiers", _frozen_json(self.identifiers))
+        object.__setattr__(self, "identifiers", frozen_json(self.identifiers))
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,27 +311,3 @@ def as_row(record: Any) -> dict[str, Any]:
             value = list(value)
         row[f.name] = value
     return row
-
-
-def as_file_id(file: Any) -> str:
-    """A raw file id, or the ``file_id`` of a file object (``File``, ``FileRecord``)."""
-    if isinstance(file, str):
-        return file
-    file_id = getattr(file, "file_id", None)
-    if isinstance(file_id, str):
-        return file_id
-    raise InvalidRequestError(f"expected a file id or a File, got {type(file).__name__}")
-
-
-def unique_ids(kind: str, ids: Sequence[str]) -> list[str]:
-    """The ids in order, refusing a lone string (not split into characters), a non-string id and an
-    id given twice in one request."""
-    if isinstance(ids, str) or not isinstance(ids, Sequence):
-        raise InvalidRequestError(f"{kind} ids must be a list of ids, got {ids!r}")
-    for one in ids:
-        if not isinstance(one, str) or not one:
-            raise InvalidRequestError(f"{kind} id must be a non-empty string, got {one!r}")
-    repeated = sorted(i for i, count in Counter(ids).items() if count > 1)
-    if repeated:
-        raise InvalidRequestError(f"{kind} id(s) {repeated} given more than once in one request")
-    return list(ids)

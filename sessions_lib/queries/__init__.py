@@ -36,9 +36,15 @@ WHERE org_id = $org_id
 
 
 @cache
+def query_sql(path: str) -> str:
+    """The SQL text of a named query, by its path in this folder without ``.sql``
+    (``"session_bounds"``, ``"pages/sessions"``)."""
+    return resources.files(__package__).joinpath(f"{path}.sql").read_text()
+
+
 def rule_sql(name: str) -> str:
     """The SQL text of one rule."""
-    return resources.files(__package__).joinpath(f"{name}.sql").read_text()
+    return query_sql(name)
 
 
 def with_rules(contributions_scope: str) -> str:
@@ -78,6 +84,23 @@ def _with(ctes: list[tuple[str, str]], materialized: Container[str] = ()) -> str
 
 
 DEVICE_ACTIVITY = with_file_windows(DEVICE_FILES) + rule_sql("device_activity")
+
+# Scopes by list ($session_ids), and the UPDATE that stores the rules' bounds for a scope.
+LISTED_SESSIONS = (
+    "SELECT * FROM session_files WHERE org_id = $org_id AND list_contains($session_ids, session_id)"
+)
+
+
+def refresh_bounds(contributions_scope: str) -> str:
+    """An UPDATE storing, on each session the scope holds contributions of, the bounds the rules
+    recompute from those contributions (the one way stored bounds are refreshed in bulk)."""
+    return f"""
+UPDATE sessions
+SET min_timestamp_ns = b.min_timestamp_ns, max_timestamp_ns = b.max_timestamp_ns
+FROM ({with_rules(contributions_scope)} SELECT * FROM session_bounds) AS b
+WHERE sessions.org_id = b.org_id AND sessions.session_id = b.session_id
+"""
+
 
 # Topics with data in a wall-clock window of an org ($org_id, $start_ns, $end_ns); needs no scope.
 WINDOW_TOPICS = rule_sql("window_topics")

@@ -1,4 +1,4 @@
-"""Transactional verbs on sessions: the writes ``Session``, ``Device`` and ``Dataset`` compose.
+"""Sessions in the catalog: the writes and reads ``Session``, ``Device`` and ``Dataset`` compose.
 
 Each function works inside a caller's open transaction (``Tx``), so a shortcut such as
 ``Device.create_session`` can create a session, attach its device, add its files and store its
@@ -8,24 +8,17 @@ bounds together or not at all. Bounds always come from the rules in ``sessions_l
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-import polars as pl
-
 from sessions_lib.catalog import Tx
-from sessions_lib.catalog.lookups import load_one, require_all
+from sessions_lib.catalog.lookups import load_one, require_all, require_one
 from sessions_lib.model import ids
-from sessions_lib.model.records import (
-    Origin,
-    SessionAttributes,
-    SessionFile,
-    SessionRecord,
-    as_row,
-    json_object_text,
-)
-from sessions_lib.queries import ONE_SESSION, with_rules
+from sessions_lib.model.records import Origin, SessionFile, SessionRecord, TopicIdentityRecord, as_row
+from sessions_lib.model.requests import SessionAttributes
+from sessions_lib.model.validation import json_object_text
+from sessions_lib.queries import ONE_SESSION, query_sql, with_rules
 
 SESSION_BOUNDS = with_rules(ONE_SESSION) + "SELECT min_timestamp_ns, max_timestamp_ns FROM session_bounds"
 
@@ -43,6 +36,16 @@ ON target.org_id = source.org_id AND target.session_id = source.session_id
    AND target.device_id = source.device_id
 WHEN NOT MATCHED THEN INSERT BY NAME
 """
+
+# The device's session of a given name: the one identity create_session reuses.
+_SESSION_BY_NAME = """
+SELECT s.* FROM sessions AS s
+JOIN session_devices AS sd ON sd.org_id = s.org_id AND sd.session_id = s.session_id
+WHERE s.org_id = $org_id AND sd.device_id = $device_id AND s.name = $name
+ORDER BY s.created, s.session_id
+LIMIT 1
+"""
+_SESSION_TOPICS_PAGE = with_rules(ONE_SESSION) + query_sql("pages/session_topics")
 
 Changes = Mapping[str, Any]  # session columns to set, by name
 
@@ -143,132 +146,152 @@ def save_session(
     return replace(current, **changes)
 
 
-# -- inferred sessions ----------------------------------------------------------------------------
-
-SESSIONS_IN_LIST = (
-    "SELECT * FROM session_files WHERE org_id = $org_id AND list_contains($session_ids, session_id)"
-)
-REFRESH_BOUNDS_OF_LISTED_SESSIONS = f"""
-UPDATE sessions
-SET min_timestamp_ns = b.min_timestamp_ns, max_timestamp_ns = b.max_timestamp_ns
-FROM ({with_rules(SESSIONS_IN_LIST)} SELECT * FROM session_bounds) AS b
-WHERE sessions.org_id = b.org_id AND sessions.session_id = b.session_id
-"""
-STORED_INFERRED = {
-    "sessions": """
-        SELECT session_id, name, created, created_by FROM sessions
-        WHERE org_id = $org_id AND origin = 'inferred'""",
-    "contributions": """
-        SELECT sf.session_id, sf.file_id, sf.range_min_timestamp_ns, sf.range_max_timestamp_ns
-        FROM session_files AS sf JOIN sessions AS s USING (org_id, session_id)
-        WHERE sf.org_id = $org_id AND s.origin = 'inferred'""",
-    "attachments": """
-        SELECT sd.session_id, sd.device_id
-        FROM session_devices AS sd JOIN sessions AS s USING (org_id, session_id)
-        WHERE sd.org_id = $org_id AND s.origin = 'inferred'""",
-}
+def require_session(tx: Tx, org_id: str, session_id: str) -> None:
+    """Refuse the request unless the session exists in the org."""
+    require_one(tx, "session", org_id, session_id)
 
 
-@dataclass(frozen=True, slots=True)
-class InferredChange:
-    """What replacing an org's inferred sessions did, by session id."""
+def remove_contributions(tx: Tx, org_id: str, session_id: str, file_ids: Sequence[str]) -> None:
+    """Remove the files' contributions (all files must exist in the org; ones not held are ignored)."""
+    require_all(tx, "file", org_id, file_ids)
+    tx.execute(
+        "DELETE FROM session_files WHERE org_id = $org_id AND session_id = $session_id "
+        "AND list_contains($file_ids, file_id)",
+        org_id=org_id,
+        session_id=session_id,
+        file_ids=list(file_ids),
+    )
 
-    created: tuple[str, ...]
-    changed: tuple[str, ...]
-    deleted: tuple[str, ...]
-    unchanged: int
+
+def detach_device(tx: Tx, org_id: str, session_id: str, device_id: str) -> None:
+    """Detach a device (it must exist in the org; one not attached is ignored)."""
+    require_all(tx, "device", org_id, [device_id])
+    tx.execute(
+        "DELETE FROM session_devices WHERE org_id = $org_id AND session_id = $session_id "
+        "AND device_id = $device_id",
+        org_id=org_id,
+        session_id=session_id,
+        device_id=device_id,
+    )
 
 
-def replace_inferred_sessions(
+def delete_session(tx: Tx, org_id: str, session_id: str) -> None:
+    """Delete the session with its contributions and device attachments."""
+    require_session(tx, org_id, session_id)
+    for table in ("session_files", "session_devices", "sessions"):
+        tx.execute(
+            f"DELETE FROM {table} WHERE org_id = $org_id AND session_id = $session_id",
+            org_id=org_id,
+            session_id=session_id,
+        )
+
+
+def session_of_device_named(tx: Tx, org_id: str, device_id: str, name: str) -> SessionRecord | None:
+    """The device's oldest session called ``name``, if any."""
+    found = tx.records(SessionRecord, _SESSION_BY_NAME, org_id=org_id, device_id=device_id, name=name)
+    return found[0] if found else None
+
+
+def fill_in(
     tx: Tx,
-    org_id: str,
-    sessions: pl.DataFrame,
-    contributions: pl.DataFrame,
-    attachments: pl.DataFrame,
+    current: SessionRecord,
+    files: Sequence[SessionFile],
+    attributes: SessionAttributes,
     now: datetime,
     user: str,
-) -> InferredChange:
-    """Make the org's inferred sessions exactly the given ones, touching only what differs.
+) -> SessionRecord:
+    """Give an existing session what it lacks, leaving everything it has as it is."""
+    held = {
+        file_id
+        for (file_id,) in tx.rows(
+            "SELECT file_id FROM session_files WHERE org_id = $org_id AND session_id = $session_id",
+            org_id=current.org_id,
+            session_id=current.session_id,
+        )
+    }
+    missing_files = [f for f in files if f.file_id not in held]
+    changes: dict[str, Any] = {}
+    if attributes.description is not None and current.description is None:
+        changes["description"] = attributes.description
+    if attributes.tags and not current.tags:
+        changes["tags"] = attributes.tags
+    if attributes.metadata and not current.metadata:
+        changes["metadata"] = attributes.metadata
+    if missing_files:
+        put_contributions(tx, current.org_id, current.session_id, missing_files, now, user)
+    if changes or missing_files:
+        changes.update(modified=now, modified_by=user)
+    return save_session(tx, current, changes, recompute_bounds=bool(missing_files))
 
-    Sessions made through the API (``origin = 'api'``) are never read or written here. A session
-    whose name, contributions and devices are unchanged is left alone, so a re-run over the same
-    input writes nothing. Bounds of written sessions come from the rules, like every other session.
-    """
-    stored = {name: tx.frame(sql, org_id=org_id) for name, sql in STORED_INFERRED.items()}
-    wanted = _fingerprints(sessions, contributions, attachments)
-    have = _fingerprints(stored["sessions"], stored["contributions"], stored["attachments"])
-    joined = wanted.join(have, on="session_id", how="full", suffix="_stored", coalesce=True)
-    created = joined.filter(pl.col("fingerprint_stored").is_null())["session_id"].sort().to_list()
-    deleted = joined.filter(pl.col("fingerprint").is_null())["session_id"].sort().to_list()
-    changed = (
-        joined.filter(pl.col("fingerprint") != pl.col("fingerprint_stored"))["session_id"].sort().to_list()
-    )
 
-    replaced = deleted + changed
-    if replaced:
-        for table in ("session_files", "session_devices", "sessions"):
-            tx.execute(
-                f"DELETE FROM {table} WHERE org_id = $org_id AND list_contains($ids, session_id)",
-                org_id=org_id,
-                ids=replaced,
-            )
-    written = created + changed
-    if written:
-        kept_created = stored["sessions"].select("session_id", "created", "created_by")
-        new_sessions = (
-            sessions.filter(pl.col("session_id").is_in(written))
-            .join(kept_created, on="session_id", how="left")
-            .select(
-                "session_id",
-                pl.lit(org_id).alias("org_id"),
-                "name",
-                pl.col("created").fill_null(pl.lit(now)),
-                pl.col("created_by").fill_null(pl.lit(user)),
-                pl.lit(now).alias("modified"),
-                pl.lit(user).alias("modified_by"),
-                pl.lit("inferred").alias("origin"),
-                pl.lit("{}").alias("metadata"),
-            )
-        )
-        tx.insert_arrow("sessions", new_sessions.to_arrow())
-        audit = [
-            pl.lit(org_id).alias("org_id"),
-            pl.lit(now).alias("created"),
-            pl.lit(user).alias("created_by"),
-        ]
-        tx.insert_arrow(
-            "session_files",
-            contributions.filter(pl.col("session_id").is_in(written))
-            .select("session_id", "file_id", "range_min_timestamp_ns", "range_max_timestamp_ns", *audit)
-            .to_arrow(),
-        )
-        tx.insert_arrow(
-            "session_devices",
-            attachments.filter(pl.col("session_id").is_in(written))
-            .select("session_id", "device_id", *audit)
-            .to_arrow(),
-        )
-        tx.execute(REFRESH_BOUNDS_OF_LISTED_SESSIONS, org_id=org_id, session_ids=written)
-    return InferredChange(
-        tuple(created), tuple(changed), tuple(deleted), unchanged=joined.height - len(written) - len(deleted)
+# -- pages of lists (each page one transaction; see sessions_lib.catalog.paging) ------------------
+
+
+def sessions_page(
+    tx: Tx,
+    org_id: str,
+    after: tuple[Any, ...],
+    limit: int,
+    *,
+    dataset_id: str | None = None,
+    device_id: str | None = None,
+) -> list[SessionRecord]:
+    """An org's sessions oldest first, optionally of one dataset or device, after ``(created, id)``."""
+    after_created, after_session_id = after
+    return tx.records(
+        SessionRecord,
+        query_sql("pages/sessions"),
+        org_id=org_id,
+        dataset_id=dataset_id,
+        device_id=device_id,
+        after_created=after_created,
+        after_session_id=after_session_id,
+        limit=limit,
     )
 
 
-def _fingerprints(
-    sessions: pl.DataFrame, contributions: pl.DataFrame, attachments: pl.DataFrame
-) -> pl.DataFrame:
-    """One order-independent hash per session of its name, contributions and devices."""
-    parts = [
-        sessions.select("session_id", pl.col("name").hash().alias("h")),
-        contributions.select(
-            "session_id",
-            pl.struct("file_id", "range_min_timestamp_ns", "range_max_timestamp_ns").hash().alias("h"),
-        ),
-        attachments.select("session_id", pl.struct("device_id").hash().alias("h")),
-    ]
-    hashed = pl.concat([p.with_columns(pl.col("h").cast(pl.UInt64)) for p in parts])
-    return (
-        hashed.group_by("session_id")
-        .agg(pl.col("h").sum().alias("fingerprint"))
-        .filter(pl.col("session_id").is_in(sessions["session_id"].implode()))
+def contributions_page(
+    tx: Tx, org_id: str, session_id: str, after_file_id: str, limit: int
+) -> list[SessionFile]:
+    """The session's contributions by file id, after ``after_file_id``."""
+    require_session(tx, org_id, session_id)
+    return tx.records(
+        SessionFile,
+        "SELECT * FROM session_files WHERE org_id = $org_id AND session_id = $session_id "
+        "AND file_id > $after ORDER BY file_id LIMIT $limit",
+        org_id=org_id,
+        session_id=session_id,
+        after=after_file_id,
+        limit=limit,
     )
+
+
+def topics_page(
+    tx: Tx, org_id: str, session_id: str, after: tuple[Any, ...], limit: int
+) -> list[TopicIdentityRecord]:
+    """The session's topics (``list_topics``) by name then id, after ``(name, topic_id)``."""
+    require_session(tx, org_id, session_id)
+    after_name, after_topic_id = after
+    return tx.records(
+        TopicIdentityRecord,
+        _SESSION_TOPICS_PAGE,
+        org_id=org_id,
+        session_id=session_id,
+        after_name=after_name,
+        after_topic_id=after_topic_id,
+        limit=limit,
+    )
+
+
+def devices_page(tx: Tx, org_id: str, session_id: str, after_device_id: str, limit: int) -> list[str]:
+    """The ids of the session's devices, after ``after_device_id``."""
+    require_session(tx, org_id, session_id)
+    rows = tx.rows(
+        "SELECT device_id FROM session_devices WHERE org_id = $org_id "
+        "AND session_id = $session_id AND device_id > $after ORDER BY device_id LIMIT $limit",
+        org_id=org_id,
+        session_id=session_id,
+        after=after_device_id,
+        limit=limit,
+    )
+    return [device_id for (device_id,) in rows]

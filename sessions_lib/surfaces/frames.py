@@ -260,7 +260,7 @@ class OrgFrames:
         self._require_session(session_id)
         sql = "SELECT EXISTS (SELECT 1 FROM lake.main.topics WHERE org_id = ? AND name = ?)"
         if not self._scalar(sql, [self.org_id, topic_name]):
-            raise NotFoundError(f"topic {topic_name!r} not found in org {self.org_id!r}")
+            raise NotFoundError("topic", topic_name, self.org_id)
         return self._extents(session_id, topic_name)
 
     def devices(self) -> pl.DataFrame:
@@ -300,7 +300,7 @@ class OrgFrames:
     def _require_session(self, session_id: str) -> None:
         sql = "SELECT EXISTS (SELECT 1 FROM lake.main.sessions WHERE org_id = ? AND session_id = ?)"
         if not self._scalar(sql, [self.org_id, session_id]):
-            raise NotFoundError(f"session {session_id!r} not found in org {self.org_id!r}")
+            raise NotFoundError("session", session_id, self.org_id)
 
     def _scalar(self, sql: str, params: list[Any]) -> Any:
         with _catalog_errors():
