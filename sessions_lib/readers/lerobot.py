@@ -25,13 +25,13 @@ import polars as pl
 
 from sessions_lib.errors import ReaderError
 from sessions_lib.readers.spans import split_at_gaps
+from sessions_lib.readers.units import NS_PER_S
 from sessions_lib.records import ActivityInterval, RecordedTopic, Recording
 
 INFO = Path("meta") / "info.json"
 EPISODES = Path("meta") / "episodes"
 # Columns that index frames rather than carry data.
 BOOKKEEPING = frozenset({"timestamp", "frame_index", "episode_index", "index", "task_index"})
-NS = 1_000_000_000
 
 
 def dataset_root(path: Path) -> Path | None:
@@ -72,7 +72,7 @@ def read(path: Path) -> Recording:
             (pl.col("row").max() + 1).alias("row_end"),
             pl.len().alias("frames"),
             pl.col("index").min().alias("first_index"),
-            (pl.col("timestamp").cast(pl.Float64) * NS).round().cast(pl.Int64).alias("times_ns"),
+            (pl.col("timestamp").cast(pl.Float64) * NS_PER_S).round().cast(pl.Int64).alias("times_ns"),
         )
         .sort("episode_index")
     )
@@ -80,7 +80,7 @@ def read(path: Path) -> Recording:
     for episode in episodes.iter_rows(named=True):
         if episode["row_end"] - episode["row_start"] != episode["frames"]:
             notes.append(f"episode {episode['episode_index']}: its rows are not contiguous")
-        offset_ns = round(episode["first_index"] / fps * NS)
+        offset_ns = round(episode["first_index"] / fps * NS_PER_S)
         spans = split_at_gaps(np.asarray(episode["times_ns"]))
         activity.append(ActivityInterval("episode", spans[0][0] + offset_ns, spans[-1][1] + offset_ns))
         topics.extend(

@@ -36,6 +36,7 @@ from rosbags.rosbag1.reader import normalize as normalize_topic
 from sessions_lib.errors import ReaderError
 from sessions_lib.readers.ros import namespace_identifiers, wall_clock_check
 from sessions_lib.readers.spans import split_at_gaps
+from sessions_lib.readers.units import NS_PER_S
 from sessions_lib.records import IndexUsed, RecordedTopic, Recording
 
 BAG_MAGIC = b"#ROSBAG V2.0\n"
@@ -328,7 +329,7 @@ class _ScanTally:
             sec, nsec = _TIME.unpack(record.fields[b"time"])
         except (KeyError, struct.error):
             return f"message record at byte {record.offset} lacks a valid conn or time field"
-        self.times[conn_id].append(sec * 1_000_000_000 + nsec)
+        self.times[conn_id].append(sec * NS_PER_S + nsec)
         return None
 
 

@@ -9,13 +9,15 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from sessions_lib.readers.units import NS_PER_S
+
 # Two messages of one topic more than this apart start a new span. 10 s: longer than the period of
 # the slow topics robots publish (diagnostics and demo talkers at 1 Hz, whose jitter crosses 1 s;
 # battery state at 0.2 Hz), far shorter than a recorder pause or a robot switched off (minutes).
-SPAN_GAP_NS = 10 * 1_000_000_000
+SPAN_GAP_NS = 10 * NS_PER_S
 
 # Times before 2000-01-01 are not Unix-epoch wall clock: simulated, boot-relative or synthetic.
-EARLIEST_WALL_CLOCK_NS = 946_684_800 * 1_000_000_000
+EARLIEST_WALL_CLOCK_NS = 946_684_800 * NS_PER_S
 
 
 def is_wall_clock(earliest_ns: int | None) -> bool:

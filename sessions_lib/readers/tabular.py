@@ -12,16 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
 
 import polars as pl
 
 from sessions_lib.errors import InvalidRequestError, ReaderError
 from sessions_lib.readers.spans import is_wall_clock, split_at_gaps
+from sessions_lib.readers.units import NS_PER_UNIT, TimeUnit
 from sessions_lib.records import RecordedTopic, Recording
-
-TimeUnit = Literal["s", "ms", "us", "ns"]
-NS_PER_UNIT: dict[str, int] = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 
 
 @dataclass(frozen=True, slots=True)

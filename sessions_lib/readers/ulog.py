@@ -44,6 +44,7 @@ import numpy as np
 
 from sessions_lib.errors import ReaderError
 from sessions_lib.readers.spans import SPAN_GAP_NS
+from sessions_lib.readers.units import NS_PER_MS, NS_PER_US
 from sessions_lib.records import ActivityInterval, RecordedTopic, Recording
 
 MAGIC = b"ULog\x01\x12\x35"
@@ -58,7 +59,7 @@ SPAN_GAP_PERIODS = 10
 
 # Boot-relative timestamps above this (2**62 ns, ~146 years of uptime) are corruption, not time; the
 # bound also keeps ``stored + epoch offset`` inside int64 nanoseconds.
-MAX_TIMESTAMP_US = 2**62 // 1000
+MAX_TIMESTAMP_US = 2**62 // NS_PER_US
 
 GPS_TOPICS = ("vehicle_gps_position", "sensor_gps")  # older PX4 first, then PX4 >= 1.14
 # vehicle_status.arming_state: INIT 0, STANDBY 1, ARMED 2 in every PX4 release (PX4 < 1.9 also had
@@ -518,7 +519,7 @@ class _TopicSpans:
         real = (timestamps_us > 0) & (timestamps_us <= MAX_TIMESTAMP_US)
         self.zeros = np.bincount(topic_of[timestamps_us == 0], minlength=topic_count).tolist()
         topics = topic_of[real]
-        times = timestamps_us[real].astype(np.int64) * 1000
+        times = timestamps_us[real].astype(np.int64) * NS_PER_US
         key = topics.astype(np.uint16 if topic_count <= 0x10000 else np.uint32)
         order = np.argsort(key, kind="stable")  # a radix sort; keeps file order within a topic
         topics, times = topics[order], times[order]
@@ -639,12 +640,12 @@ def _epoch_offset_ns(
             continue
         offsets_us = np.sort(utc[valid].astype(np.int64) - stamps[valid].astype(np.int64))
         median_us = int(offsets_us[(offsets_us.size - 1) // 2])
-        spread_ms = (int(offsets_us[-1]) - int(offsets_us[0])) / 1000
+        spread_ms = (int(offsets_us[-1]) - int(offsets_us[0])) * NS_PER_US / NS_PER_MS
         notes.append(
             f"anchored by GPS: {subs[index].topic}.time_utc_usec - timestamp, median of "
             f"{offsets_us.size} samples (spread {spread_ms:.1f} ms)"
         )
-        return median_us * 1000, True
+        return median_us * NS_PER_US, True
     why = f" ({'; '.join(seen)})" if seen else f" (no {' or '.join(GPS_TOPICS)} topic in the log)"
     notes.append(f"unanchored: no GPS UTC time{why}; timestamps are microseconds since boot")
     return 0, False
@@ -673,7 +674,7 @@ def _armed_intervals(
         values = np.concatenate([p[1] for p in parts])
         real = (stamps > 0) & (stamps <= MAX_TIMESTAMP_US)
         order = np.argsort(stamps[real], kind="stable")
-        times_ns = stamps[real][order].astype(np.int64) * 1000
+        times_ns = stamps[real][order].astype(np.int64) * NS_PER_US
         armed = (values[real][order] == armed_value).astype(np.int8)
         if times_ns.size == 0:
             continue
@@ -711,7 +712,7 @@ def _describe(
         )
     for name in sorted(untimed & {t.name for t in topics}):
         notes.append(f"topic {name} has no uint64 'timestamp' field; its messages have no spans")
-    if early := int(np.count_nonzero(spans.times < scan.start_us * 1000)):
+    if early := int(np.count_nonzero(spans.times < scan.start_us * NS_PER_US)):
         notes.append(
             f"{early} samples are timestamped before the header start ({scan.start_us} us): the last "
             f"values the logger writes when it starts"
