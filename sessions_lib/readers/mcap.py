@@ -43,13 +43,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from io import BytesIO
-from itertools import pairwise
 from pathlib import Path
 from typing import BinaryIO, Literal, TypeVar
 
 import lz4.frame
-import pyarrow as pa
-import pyarrow.compute as pc
 import zstandard
 from mcap.data_stream import ReadDataStream
 from mcap.exceptions import McapError
@@ -57,7 +54,7 @@ from mcap.opcode import Opcode
 from mcap.records import Channel, Chunk, ChunkIndex, Header, Metadata, MetadataIndex, Schema, Statistics
 
 from sessions_lib.errors import ReaderError
-from sessions_lib.readers.spans import SPAN_GAP_NS, is_wall_clock
+from sessions_lib.readers.spans import is_gap, is_wall_clock, merge_spans, split_at_gaps
 from sessions_lib.records import RecordedTopic, Recording
 
 MAGIC = b"\x89MCAP0\r\n"
@@ -65,10 +62,8 @@ MAGIC = b"\x89MCAP0\r\n"
 # Metadata values longer than this are documents (rosbag2's serialized_metadata), not identifiers.
 MAX_IDENTIFIER_CHARS = 256
 
-# Times of one channel held before they become spans (8 bytes each), and the batch size from which
-# pyarrow's vectorised sort and difference beat Python's (measured: ~25 vs ~110 ns per time at 5,000).
+# Times of one channel held before they become spans (8 bytes each).
 _TIMES_PER_BATCH = 1_000_000
-_TIMES_FOR_ARROW = 2_000
 
 _PREAD = getattr(os, "pread", None)  # absent on Windows
 _RECORD_HEADER = struct.Struct("<BQ")  # opcode, length of the record body
@@ -127,7 +122,7 @@ class _Findings:
         for pending_id in [channel_id] if channel_id is not None else list(self.pending):
             pending = self.pending.pop(pending_id)
             if pending:
-                self.spans[pending_id].extend(spans_of_times(pending))
+                self.spans[pending_id].extend(split_at_gaps(pending))
 
     def add_metadata(self, metadata: Metadata) -> None:
         for key, value in metadata.metadata.items():
@@ -155,46 +150,6 @@ def read(path: Path) -> Recording:
         raise ReaderError(f"{path}: cannot be read: {error}") from None
     except _CORRUPTION as error:
         raise ReaderError(f"{path}: unreadable MCAP ({type(error).__name__}: {error})") from None
-
-
-def spans_of_times(times: array) -> list[tuple[int, int]]:
-    """Closed spans covering ``times``, split where consecutive times are more than the gap apart.
-
-    >>> spans_of_times(array("Q", [5, 1, 30_000_000_000, 2]))
-    [(1, 5), (30000000000, 30000000000)]
-    """
-    if len(times) < _TIMES_FOR_ARROW:
-        ordered: list[int] | pa.Array = sorted(times)
-        low, high = ordered[0], ordered[-1]
-        if high - low <= SPAN_GAP_NS:
-            return [(low, high)]
-        cuts = [i for i, (before, after) in enumerate(pairwise(ordered), 1) if after - before > SPAN_GAP_NS]
-    else:
-        ordered = pa.Array.from_buffers(pa.uint64(), len(times), [None, pa.py_buffer(times)]).sort()
-        low, high = ordered[0].as_py(), ordered[-1].as_py()
-        if high - low <= SPAN_GAP_NS:
-            return [(low, high)]
-        # pairwise_diff puts ordered[i] - ordered[i - 1] at position i.
-        gaps = pc.greater(pc.pairwise_diff(ordered), SPAN_GAP_NS)
-        cuts = pc.indices_nonzero(gaps).to_pylist()
-    starts = [0, *cuts]
-    ends = [cut - 1 for cut in cuts] + [len(times) - 1]
-    return [(_as_int(ordered[a]), _as_int(ordered[b])) for a, b in zip(starts, ends, strict=True)]
-
-
-def _as_int(value: int | pa.Scalar) -> int:
-    return value if isinstance(value, int) else value.as_py()
-
-
-def merge_spans(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-    """Spans of one topic merged where they overlap or are at most the gap apart, ordered by start."""
-    merged: list[tuple[int, int]] = []
-    for low, high in sorted(spans):
-        if merged and low - merged[-1][1] <= SPAN_GAP_NS:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
-        else:
-            merged.append((low, high))
-    return tuple(merged)
 
 
 def _read_open_file(path: Path, file: BinaryIO, size: int) -> Recording:
@@ -427,7 +382,7 @@ def _linked_runs(chunks: list[ChunkIndex]) -> list[list[ChunkIndex]]:
     for chunk in ordered[1:]:
         # Sorted by start: the pair's hull starts at the previous chunk's start.
         end = chunk.message_end_time
-        if (end if end > previous_end else previous_end) - previous_start <= SPAN_GAP_NS:
+        if not is_gap((end if end > previous_end else previous_end) - previous_start):
             runs[-1].append(chunk)
         else:
             runs.append([chunk])

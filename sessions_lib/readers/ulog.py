@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from sessions_lib.errors import ReaderError
-from sessions_lib.readers.spans import SPAN_GAP_NS
+from sessions_lib.readers.spans import SPAN_GAP_NS, is_gap
 from sessions_lib.readers.units import NS_PER_MS, NS_PER_US
 from sessions_lib.records import ActivityInterval, RecordedTopic, Recording
 
@@ -534,7 +534,7 @@ class _TopicSpans:
             [span_gap_ns(intervals[lo : max(lo, hi - 1)]) for lo, hi in itertools.pairwise(bounds)] or [0],
             np.int64,
         )
-        split = same_topic & (intervals > gaps[topics[:-1]])
+        split = same_topic & is_gap(intervals, gaps[topics[:-1]])
         starts = np.concatenate(([True], ~same_topic | split)) if times.size else np.zeros(0, bool)
         ends = np.concatenate((~same_topic | split, [True])) if times.size else np.zeros(0, bool)
         self.starts, self.ends = times[starts].tolist(), times[ends].tolist()
