@@ -76,7 +76,8 @@ def read(path: Path) -> Recording:
         )
         .sort("episode_index")
     )
-    topics, activity = [], []
+    topics: list[RecordedTopic] = []
+    activity: list[ActivityInterval] = []
     for episode in episodes.iter_rows(named=True):
         if episode["row_end"] - episode["row_start"] != episode["frames"]:
             notes.append(f"episode {episode['episode_index']}: its rows are not contiguous")

@@ -341,16 +341,18 @@ def _read_chunk_indexes(file: BinaryIO, size: int, summary: _Summary, findings: 
             plans.append((channel_id, run, run if count_them or len(run) == 1 else _boundary_chunks(run)))
     blocks = _MessageIndexBlocks(file, size, [chunk for _, _, to_read in plans for chunk in to_read])
     for channel_id, run, to_read in plans:
-        times = [blocks.times(chunk, channel_id) for chunk in to_read]
-        if None in times and to_read is not run:  # an empty index: the boundary guess needs all
-            times = [blocks.times(chunk, channel_id) for chunk in run if chunk not in to_read] + times
+        found = [blocks.times(chunk, channel_id) for chunk in to_read]
+        if None in found and to_read is not run:  # an empty index: the boundary guess needs all
+            found = [blocks.times(chunk, channel_id) for chunk in run if chunk not in to_read] + found
             to_read = run
-        times = [t for t in times if t is not None]
-        for chunk_times in times:
+        run_times = [t for t in found if t is not None]
+        for chunk_times in run_times:
             findings.add_times(channel_id, chunk_times)
-        if times and to_read is not run:
+        if run_times and to_read is not run:
             # Every message of a linked run lies in one span; its ends are in the chunks read.
-            findings.spans[channel_id].append((min(min(t) for t in times), max(max(t) for t in times)))
+            findings.spans[channel_id].append(
+                (min(min(t) for t in run_times), max(max(t) for t in run_times))
+            )
     findings.flush()
     # Message indexes carry no CRC: a time outside every chunk's range betrays a corrupt one.
     low = min((c.message_start_time for c in summary.chunk_indexes), default=0)

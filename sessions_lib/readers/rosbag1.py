@@ -476,9 +476,9 @@ def _recording(
         identifiers["ros.callerids"] = ",".join(callerids)
     return Recording(
         format="rosbag1",
-        topics=topics,
+        topics=tuple(topics),
         index_used=index_used,
         anchored=anchored,
         identifiers=identifiers,
-        notes=notes,
+        notes=tuple(notes),
     )

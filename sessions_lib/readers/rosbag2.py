@@ -141,11 +141,11 @@ def read(path: Path) -> Recording:
         notes.append(anchor_note)
     return Recording(
         format="rosbag2",
-        topics=topics,
+        topics=tuple(topics),
         index_used="index",
         anchored=anchored,
         identifiers=identifiers,
-        notes=notes,
+        notes=tuple(notes),
     )
 
 

@@ -104,7 +104,12 @@ _BASIC_TYPES: dict[str, tuple[str, int]] = {
     "bool": ("?", 1),
     "char": ("c", 1),
 }
-_NUMPY_TYPES = {"uint8_t": np.uint8, "int8_t": np.int8, "bool": np.uint8, "uint64_t": np.dtype("<u8")}
+_NUMPY_TYPES: dict[str, np.dtype] = {
+    "uint8_t": np.dtype(np.uint8),
+    "int8_t": np.dtype(np.int8),
+    "bool": np.dtype(np.uint8),
+    "uint64_t": np.dtype("<u8"),
+}
 
 _FORMAT_FIELD = re.compile(r"([^ ;\[\]]+)(?:\[(\d{1,6})\])? ([^ ;]+);")
 _FORMAT_BODY = re.compile(r"(?:[^ ;\[\]]+(?:\[\d{1,6}\])? [^ ;]+;)*")
@@ -433,7 +438,7 @@ class _Messages:
 
 def _gather(data: np.ndarray, starts: np.ndarray, type_name: str) -> np.ndarray:
     """The little-endian value of a basic type at each of ``starts`` (any alignment)."""
-    dtype = np.dtype(_NUMPY_TYPES[type_name])
+    dtype = _NUMPY_TYPES[type_name]
     if dtype.itemsize == 1:
         return data[starts].view(dtype)
     if starts.size == 0:
@@ -666,8 +671,8 @@ def _armed_intervals(
     )
     for topic, field_name, type_names, armed_value in sources:
         indices = [i for i, s in enumerate(subs) if s.name == topic and s.multi_id == 0]
-        parts = [_field_values(data, messages, subs, layouts, i, field_name, type_names) for i in indices]
-        parts = [p for p in parts if p is not None and p[0].size]
+        found = [_field_values(data, messages, subs, layouts, i, field_name, type_names) for i in indices]
+        parts = [p for p in found if p is not None and p[0].size]
         if not parts:
             continue
         stamps = np.concatenate([p[0] for p in parts])
