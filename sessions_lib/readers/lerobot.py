@@ -24,6 +24,8 @@ import numpy as np
 import polars as pl
 
 from sessions_lib.errors import ReaderError
+from sessions_lib.readers.options import DEFAULT_OPTIONS, ReadOptions
+from sessions_lib.readers.protocol import Reader
 from sessions_lib.readers.spans import split_at_gaps
 from sessions_lib.readers.units import NS_PER_S
 from sessions_lib.records import ActivityInterval, RecordedTopic, Recording
@@ -48,7 +50,7 @@ def is_data_file(path: Path) -> bool:
     return root is not None and path.relative_to(root).parts[0] == "data" and path.suffix == ".parquet"
 
 
-def read(path: Path) -> Recording:
+def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
     """Read one data file of a LeRobot dataset into per-episode topic slices."""
     root = dataset_root(path)
     if root is None:
@@ -112,6 +114,9 @@ def read(path: Path) -> Recording:
         activity=tuple(activity),
         notes=("unanchored: episodes placed on the dataset's own timeline (index / fps)", *notes),
     )
+
+
+READER = Reader("lerobot", read, in_folder=is_data_file)
 
 
 def _info(root: Path) -> dict:

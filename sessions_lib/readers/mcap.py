@@ -54,6 +54,8 @@ from mcap.opcode import Opcode
 from mcap.records import Channel, Chunk, ChunkIndex, Header, Metadata, MetadataIndex, Schema, Statistics
 
 from sessions_lib.errors import ReaderError
+from sessions_lib.readers.options import DEFAULT_OPTIONS, ReadOptions
+from sessions_lib.readers.protocol import Reader
 from sessions_lib.readers.spans import is_gap, is_wall_clock, merge_spans, split_at_gaps
 from sessions_lib.records import RecordedTopic, Recording
 
@@ -133,7 +135,7 @@ class _Findings:
                 self.identifiers[name] = value
 
 
-def read(path: Path) -> Recording:
+def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
     """Read an MCAP file's topics, spans, counts and identifiers; raise ``ReaderError`` if it cannot.
 
     Uses the summary and message indexes when the file has them, else scans its records (see the
@@ -150,6 +152,9 @@ def read(path: Path) -> Recording:
         raise ReaderError(f"{path}: cannot be read: {error}") from None
     except _CORRUPTION as error:
         raise ReaderError(f"{path}: unreadable MCAP ({type(error).__name__}: {error})") from None
+
+
+READER = Reader("mcap", read, magic=MAGIC, extensions=(".mcap",))
 
 
 def _read_open_file(path: Path, file: BinaryIO, size: int) -> Recording:

@@ -34,6 +34,8 @@ from rosbags.rosbag1 import ReaderError as RosbagsReaderError
 from rosbags.rosbag1.reader import normalize as normalize_topic
 
 from sessions_lib.errors import ReaderError
+from sessions_lib.readers.options import DEFAULT_OPTIONS, ReadOptions
+from sessions_lib.readers.protocol import Reader
 from sessions_lib.readers.ros import namespace_identifiers, wall_clock_check
 from sessions_lib.readers.spans import split_at_gaps
 from sessions_lib.readers.units import NS_PER_S
@@ -76,7 +78,7 @@ _INDEX_FAILURES = (
 )
 
 
-def read(path: Path) -> Recording:
+def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
     """The topics of the ROS 1 bag at ``path``, from its index when usable, else from a scan.
 
     Raises ``ReaderError`` (naming the file and the cause) for anything that is not a readable
@@ -98,6 +100,9 @@ def read(path: Path) -> Recording:
         return _from_index(path)
     except _IndexUnusable as unusable:
         return _scan(path, header, f"its index could not be used ({unusable})")
+
+
+READER = Reader("rosbag1", read, magic=BAG_MAGIC, extensions=(".bag",))
 
 
 # --- the bag header ------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from sessions_lib.errors import ReaderError
+from sessions_lib.readers.options import DEFAULT_OPTIONS, ReadOptions
+from sessions_lib.readers.protocol import Reader
 from sessions_lib.readers.ros import namespace_identifiers, wall_clock_check
 from sessions_lib.readers.spans import SPAN_GAP_NS, merge_spans
 from sessions_lib.records import RecordedTopic, Recording
@@ -82,7 +84,7 @@ class _Storage:
         return sum(n for topic_id in topic_ids for _, _, n in self.spans.get(topic_id, ()))
 
 
-def read(path: Path) -> Recording:
+def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
     """The topics of the rosbag2 sqlite3 storage file at ``path``, by SQL over its own tables.
 
     Raises ``ReaderError`` (naming the file and the cause) for a missing, empty, foreign, corrupt or
@@ -147,6 +149,9 @@ def read(path: Path) -> Recording:
         identifiers=identifiers,
         notes=tuple(notes),
     )
+
+
+READER = Reader("rosbag2", read, magic=SQLITE_MAGIC, extensions=(".db3",))
 
 
 def _check_magic(path: Path) -> None:

@@ -43,6 +43,8 @@ from pathlib import Path
 import numpy as np
 
 from sessions_lib.errors import ReaderError
+from sessions_lib.readers.options import DEFAULT_OPTIONS, ReadOptions
+from sessions_lib.readers.protocol import Reader
 from sessions_lib.readers.spans import SPAN_GAP_NS, is_gap
 from sessions_lib.readers.units import NS_PER_MS, NS_PER_US
 from sessions_lib.records import ActivityInterval, RecordedTopic, Recording
@@ -117,7 +119,7 @@ _U16 = struct.Struct("<H")
 _U64 = struct.Struct("<Q")
 
 
-def read(path: Path) -> Recording:
+def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
     """Read a ULog file into topics, spans, epoch offset, armed intervals and identifiers.
 
     Raises ``ReaderError`` (naming the file and the cause) for an unreadable, empty, non-ULog or
@@ -145,6 +147,9 @@ def read(path: Path) -> Recording:
         if isinstance(contents, mmap.mmap):
             with contextlib.suppress(BufferError):  # views still held by a traceback: closed when freed
                 contents.close()
+
+
+READER = Reader("ulog", read, magic=MAGIC, extensions=(".ulg",))
 
 
 # --- formats ---------------------------------------------------------------------------------------
