@@ -13,7 +13,7 @@ record and says where it stopped.
 
 Topic names are normalized as rosbags does (``//a/b/`` -> ``/a/b``); schema names keep the bag's
 own ROS 1 spelling (``turtlesim/Pose``); times are ``log_time`` (when the recorder received the
-message). The namespace helpers here are shared with ``readers/rosbag2.py``.
+message). Namespaces and the wall-clock check are shared with ROS 2 bags (``ros.py``).
 """
 
 from __future__ import annotations

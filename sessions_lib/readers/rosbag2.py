@@ -12,7 +12,7 @@ metadata files are stale or were written for another copy of the storage. Its ``
 ``storage_identifier`` become identifiers, as does the ``ros_distro`` the file's own ``schema``
 table records.
 
-ROS 2 bags stored as MCAP (``.mcap``) are read by ``readers/mcap.py``, not here.
+ROS 2 bags stored as MCAP (``.mcap``) are read by ``readers/mcap/``, not here.
 """
 
 from __future__ import annotations
