@@ -7,27 +7,22 @@ into sizes. :func:`gather` reads one basic-typed field at many message offsets a
 from __future__ import annotations
 
 import re
+import struct
 from dataclasses import dataclass
 
 import numpy as np
 
 _MAX_NESTING = 16
 
-# ULog basic types: struct code and size in bytes.
+# ULog basic types: struct code (little-endian) and size in bytes.
 BASIC_TYPES: dict[str, tuple[str, int]] = {
-    "int8_t": ("b", 1),
-    "uint8_t": ("B", 1),
-    "int16_t": ("h", 2),
-    "uint16_t": ("H", 2),
-    "int32_t": ("i", 4),
-    "uint32_t": ("I", 4),
-    "int64_t": ("q", 8),
-    "uint64_t": ("Q", 8),
-    "float": ("f", 4),
-    "double": ("d", 8),
-    "bool": ("?", 1),
-    "char": ("c", 1),
-}
+    name: (code, struct.calcsize("<" + code))
+    for name, code in (
+        ("int8_t", "b"), ("uint8_t", "B"), ("int16_t", "h"), ("uint16_t", "H"),
+        ("int32_t", "i"), ("uint32_t", "I"), ("int64_t", "q"), ("uint64_t", "Q"),
+        ("float", "f"), ("double", "d"), ("bool", "?"), ("char", "c"),
+    )
+}  # fmt: skip
 _NUMPY_TYPES: dict[str, np.dtype] = {
     "uint8_t": np.dtype(np.uint8),
     "int8_t": np.dtype(np.int8),
