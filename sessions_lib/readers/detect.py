@@ -1,26 +1,30 @@
-"""Which reader a file needs: by its magic bytes first, by its extension second."""
+"""Which reader a file needs: by the folder it lies in, then its magic bytes, then its extension.
+
+The tables come from the readers' own declarations (see ``registry.py``).
+"""
 
 from pathlib import Path
 
 from sessions_lib.errors import ReaderError
+from sessions_lib.readers.protocol import Reader
+from sessions_lib.readers.registry import READERS, READERS_BY_FORMAT
 
-# Leading bytes of each format that has them.
-MAGIC: dict[bytes, str] = {
-    b"\x89MCAP0\r\n": "mcap",
-    b"#ROSBAG V2.0\n": "rosbag1",
-    b"SQLite format 3\x00": "rosbag2",
-    b"ULog\x01\x12\x35": "ulog",
-    b"PAR1": "parquet",
-}
+# Leading bytes of each format that has them, and the extensions each format's files end with.
+MAGIC: dict[bytes, str] = {reader.magic: reader.format for reader in READERS if reader.magic}
 EXTENSIONS: dict[str, str] = {
-    ".mcap": "mcap",
-    ".bag": "rosbag1",
-    ".db3": "rosbag2",
-    ".ulg": "ulog",
-    ".parquet": "parquet",
-    ".csv": "csv",
+    extension: reader.format for reader in READERS for extension in reader.extensions
 }
 _MAGIC_LENGTH = max(len(magic) for magic in MAGIC)
+_FOLDER_READERS = tuple(reader for reader in READERS if reader.reads == "folder")
+
+
+def reader_for(path: Path) -> Reader:
+    """The reader of ``path``: a format known by the folder it lies in (a LeRobot data file below
+    ``meta/info.json``), else the format :func:`detect_format` finds."""
+    for reader in _FOLDER_READERS:
+        if reader.in_folder is not None and reader.in_folder(path):
+            return reader
+    return READERS_BY_FORMAT[detect_format(path)]
 
 
 def detect_format(path: Path) -> str:

@@ -25,13 +25,15 @@ import polars as pl
 
 from sessions_lib.errors import ReaderError
 from sessions_lib.model.records import ActivityInterval, RecordedTopic, Recording
+from sessions_lib.readers.options import DEFAULT_OPTIONS, ReadOptions
+from sessions_lib.readers.protocol import Reader
 from sessions_lib.readers.spans import split_at_gaps
+from sessions_lib.readers.units import NS_PER_S
 
 INFO = Path("meta") / "info.json"
 EPISODES = Path("meta") / "episodes"
 # Columns that index frames rather than carry data.
 BOOKKEEPING = frozenset({"timestamp", "frame_index", "episode_index", "index", "task_index"})
-NS = 1_000_000_000
 
 
 def dataset_root(path: Path) -> Path | None:
@@ -48,7 +50,7 @@ def is_data_file(path: Path) -> bool:
     return root is not None and path.relative_to(root).parts[0] == "data" and path.suffix == ".parquet"
 
 
-def read(path: Path) -> Recording:
+def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
     """Read one data file of a LeRobot dataset into per-episode topic slices."""
     root = dataset_root(path)
     if root is None:
@@ -72,15 +74,16 @@ def read(path: Path) -> Recording:
             (pl.col("row").max() + 1).alias("row_end"),
             pl.len().alias("frames"),
             pl.col("index").min().alias("first_index"),
-            (pl.col("timestamp").cast(pl.Float64) * NS).round().cast(pl.Int64).alias("times_ns"),
+            (pl.col("timestamp").cast(pl.Float64) * NS_PER_S).round().cast(pl.Int64).alias("times_ns"),
         )
         .sort("episode_index")
     )
-    topics, activity = [], []
+    topics: list[RecordedTopic] = []
+    activity: list[ActivityInterval] = []
     for episode in episodes.iter_rows(named=True):
         if episode["row_end"] - episode["row_start"] != episode["frames"]:
             notes.append(f"episode {episode['episode_index']}: its rows are not contiguous")
-        offset_ns = round(episode["first_index"] / fps * NS)
+        offset_ns = round(episode["first_index"] / fps * NS_PER_S)
         spans = split_at_gaps(np.asarray(episode["times_ns"]))
         activity.append(ActivityInterval("episode", spans[0][0] + offset_ns, spans[-1][1] + offset_ns))
         topics.extend(
@@ -111,6 +114,9 @@ def read(path: Path) -> Recording:
         activity=tuple(activity),
         notes=("unanchored: episodes placed on the dataset's own timeline (index / fps)", *notes),
     )
+
+
+READER = Reader("lerobot", read, in_folder=is_data_file)
 
 
 def _info(root: Path) -> dict:

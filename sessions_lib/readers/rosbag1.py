@@ -13,7 +13,7 @@ record and says where it stopped.
 
 Topic names are normalized as rosbags does (``//a/b/`` -> ``/a/b``); schema names keep the bag's
 own ROS 1 spelling (``turtlesim/Pose``); times are ``log_time`` (when the recorder received the
-message). The namespace helpers here are shared with ``readers/rosbag2.py``.
+message). Namespaces and the wall-clock check are shared with ROS 2 bags (``ros.py``).
 """
 
 from __future__ import annotations
@@ -35,8 +35,11 @@ from rosbags.rosbag1.reader import normalize as normalize_topic
 
 from sessions_lib.errors import ReaderError
 from sessions_lib.model.records import IndexUsed, RecordedTopic, Recording
+from sessions_lib.readers.options import DEFAULT_OPTIONS, ReadOptions
+from sessions_lib.readers.protocol import Reader
 from sessions_lib.readers.ros import namespace_identifiers, wall_clock_check
 from sessions_lib.readers.spans import split_at_gaps
+from sessions_lib.readers.units import NS_PER_S
 
 BAG_MAGIC = b"#ROSBAG V2.0\n"
 # MCAP's name for ROS 1 message definitions, so a bag and its MCAP conversion agree.
@@ -75,7 +78,7 @@ _INDEX_FAILURES = (
 )
 
 
-def read(path: Path) -> Recording:
+def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
     """The topics of the ROS 1 bag at ``path``, from its index when usable, else from a scan.
 
     Raises ``ReaderError`` (naming the file and the cause) for anything that is not a readable
@@ -97,6 +100,9 @@ def read(path: Path) -> Recording:
         return _from_index(path)
     except _IndexUnusable as unusable:
         return _scan(path, header, f"its index could not be used ({unusable})")
+
+
+READER = Reader("rosbag1", read, magic=BAG_MAGIC, extensions=(".bag",))
 
 
 # --- the bag header ------------------------------------------------------------------------------
@@ -328,7 +334,7 @@ class _ScanTally:
             sec, nsec = _TIME.unpack(record.fields[b"time"])
         except (KeyError, struct.error):
             return f"message record at byte {record.offset} lacks a valid conn or time field"
-        self.times[conn_id].append(sec * 1_000_000_000 + nsec)
+        self.times[conn_id].append(sec * NS_PER_S + nsec)
         return None
 
 
@@ -475,9 +481,9 @@ def _recording(
         identifiers["ros.callerids"] = ",".join(callerids)
     return Recording(
         format="rosbag1",
-        topics=topics,
+        topics=tuple(topics),
         index_used=index_used,
         anchored=anchored,
         identifiers=identifiers,
-        notes=notes,
+        notes=tuple(notes),
     )

@@ -12,7 +12,7 @@ metadata files are stale or were written for another copy of the storage. Its ``
 ``storage_identifier`` become identifiers, as does the ``ros_distro`` the file's own ``schema``
 table records.
 
-ROS 2 bags stored as MCAP (``.mcap``) are read by ``readers/mcap.py``, not here.
+ROS 2 bags stored as MCAP (``.mcap``) are read by ``readers/mcap/``, not here.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from ruamel.yaml.error import YAMLError
 
 from sessions_lib.errors import ReaderError
 from sessions_lib.model.records import RecordedTopic, Recording
+from sessions_lib.readers.options import DEFAULT_OPTIONS, ReadOptions
+from sessions_lib.readers.protocol import Reader
 from sessions_lib.readers.ros import namespace_identifiers, wall_clock_check
 from sessions_lib.readers.spans import SPAN_GAP_NS, merge_spans
 
@@ -82,7 +84,7 @@ class _Storage:
         return sum(n for topic_id in topic_ids for _, _, n in self.spans.get(topic_id, ()))
 
 
-def read(path: Path) -> Recording:
+def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
     """The topics of the rosbag2 sqlite3 storage file at ``path``, by SQL over its own tables.
 
     Raises ``ReaderError`` (naming the file and the cause) for a missing, empty, foreign, corrupt or
@@ -141,12 +143,15 @@ def read(path: Path) -> Recording:
         notes.append(anchor_note)
     return Recording(
         format="rosbag2",
-        topics=topics,
+        topics=tuple(topics),
         index_used="index",
         anchored=anchored,
         identifiers=identifiers,
-        notes=notes,
+        notes=tuple(notes),
     )
+
+
+READER = Reader("rosbag2", read, magic=SQLITE_MAGIC, extensions=(".db3",))
 
 
 def _check_magic(path: Path) -> None:

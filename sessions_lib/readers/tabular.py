@@ -3,65 +3,45 @@
 Only the timestamp column (and, for column groups, which of their cells are filled) is read, with
 polars. Numeric timestamps are in the unit the options name; datetime columns carry their own.
 
->>> read(Path("drive.parquet"), TabularOptions(timestamp_column="t", timestamp_unit="ms"))  # doctest: +SKIP
+>>> options = ReadOptions(TabularOptions(timestamp_column="t", timestamp_unit="ms"))
+>>> read(Path("drive.parquet"), options)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
-from typing import Literal
 
 import polars as pl
 
-from sessions_lib.errors import InvalidRequestError, ReaderError
+from sessions_lib.errors import ReaderError
 from sessions_lib.model.records import RecordedTopic, Recording
+from sessions_lib.readers.options import DEFAULT_OPTIONS, ReadOptions, TabularOptions
+from sessions_lib.readers.protocol import Reader
 from sessions_lib.readers.spans import is_wall_clock, split_at_gaps
+from sessions_lib.readers.units import NS_PER_UNIT
 
-TimeUnit = Literal["s", "ms", "us", "ns"]
-NS_PER_UNIT: dict[str, int] = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
-
-
-@dataclass(frozen=True, slots=True)
-class TabularOptions:
-    """How to read a table: its timestamp column and unit, and how columns map to topics.
-
-    Without ``column_groups`` the whole file is one topic (``topic`` or the file's stem); with
-    them, each group is a topic whose data is the rows where any of its columns is filled.
-    """
-
-    timestamp_column: str = "timestamp"
-    timestamp_unit: TimeUnit = "ns"
-    topic: str | None = None
-    column_groups: Mapping[str, Sequence[str]] = field(default_factory=lambda: MappingProxyType({}))
-
-    def __post_init__(self) -> None:
-        if self.timestamp_unit not in NS_PER_UNIT:
-            raise InvalidRequestError(
-                f"timestamp_unit {self.timestamp_unit!r} is not one of {sorted(NS_PER_UNIT)}"
-            )
+PARQUET_MAGIC = b"PAR1"
 
 
-def read(path: Path, options: TabularOptions | None = None) -> Recording:
-    """Read a Parquet or CSV file (by extension) into one topic per file or per column group."""
-    options = options or TabularOptions()
+def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
+    """Read a Parquet or CSV file (by extension) into one topic per file or per column group,
+    as ``options.tabular`` says."""
+    tabular = options.tabular
     format_name = "csv" if path.suffix.lower() == ".csv" else "parquet"
     try:
         frame = _scan(path, format_name)
         columns = frame.collect_schema()
-        if options.timestamp_column not in columns:
+        if tabular.timestamp_column not in columns:
             raise ReaderError(
-                f"{path}: no timestamp column {options.timestamp_column!r} (columns: {', '.join(columns)})"
+                f"{path}: no timestamp column {tabular.timestamp_column!r} (columns: {', '.join(columns)})"
             )
-        groups = dict(options.column_groups) or {options.topic or path.stem: []}
+        groups = dict(tabular.column_groups) or {tabular.topic or path.stem: []}
         for topic, group_columns in groups.items():
             missing = [c for c in group_columns if c not in columns]
             if missing:
                 raise ReaderError(f"{path}: column group {topic!r} names missing columns {missing}")
         times_ns = _timestamps_ns(
-            pl.col(options.timestamp_column), columns[options.timestamp_column], options
+            pl.col(tabular.timestamp_column), columns[tabular.timestamp_column], tabular
         )
         selected = frame.select(
             times_ns.alias("__t"),
@@ -98,6 +78,10 @@ def read(path: Path, options: TabularOptions | None = None) -> Recording:
     if not times.len():
         notes.append("no rows with a timestamp")
     return Recording(format_name, tuple(topics), index_used="scan", anchored=anchored, notes=tuple(notes))
+
+
+PARQUET_READER = Reader("parquet", read, magic=PARQUET_MAGIC, extensions=(".parquet",))
+CSV_READER = Reader("csv", read, extensions=(".csv",))
 
 
 def _scan(path: Path, format_name: str) -> pl.LazyFrame:

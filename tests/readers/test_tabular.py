@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sessions_lib.errors import InvalidRequestError, ReaderError
-from sessions_lib.readers import detect_format, read_recording
+from sessions_lib.readers import ReadOptions, detect_format, read_recording
 from sessions_lib.readers.spans import SPAN_GAP_NS, merge_spans, split_at_gaps
 from sessions_lib.readers.tabular import TabularOptions, read
 
@@ -37,10 +37,12 @@ def test_column_groups_are_topics_where_their_columns_are_filled(tmp_path: Path)
         }
     )
     frame.write_csv(tmp_path / "log.csv")
-    options = TabularOptions(
-        timestamp_column="t_ms",
-        timestamp_unit="ms",
-        column_groups={"/gps": ["lat", "lon"], "/motor": ["rpm"]},
+    options = ReadOptions(
+        TabularOptions(
+            timestamp_column="t_ms",
+            timestamp_unit="ms",
+            column_groups={"/gps": ["lat", "lon"], "/motor": ["rpm"]},
+        )
     )
     recording = read(tmp_path / "log.csv", options)
     assert recording.format == "csv" and not recording.anchored
@@ -55,7 +57,7 @@ def test_datetime_and_float_timestamps(tmp_path: Path):
     pl.DataFrame({"timestamp": moments}).write_parquet(tmp_path / "dt.parquet")
     assert read(tmp_path / "dt.parquet").topics[0].spans == ((T0, T0 + S),)
     pl.DataFrame({"ts": [1.5, 2.0]}).write_parquet(tmp_path / "f.parquet")
-    options = TabularOptions(timestamp_column="ts", timestamp_unit="s")
+    options = ReadOptions(TabularOptions(timestamp_column="ts", timestamp_unit="s"))
     assert read(tmp_path / "f.parquet", options).topics[0].spans == ((3 * S // 2, 2 * S),)
 
 
@@ -64,7 +66,10 @@ def test_refusals(tmp_path: Path):
     with pytest.raises(ReaderError, match="no timestamp column 'timestamp'"):
         read(tmp_path / "x.parquet")
     with pytest.raises(ReaderError, match="missing columns"):
-        read(tmp_path / "x.parquet", TabularOptions(timestamp_column="x", column_groups={"/a": ["nope"]}))
+        read(
+            tmp_path / "x.parquet",
+            ReadOptions(TabularOptions(timestamp_column="x", column_groups={"/a": ["nope"]})),
+        )
     with pytest.raises(InvalidRequestError, match="timestamp_unit"):
         TabularOptions(timestamp_unit="h")  # type: ignore[arg-type]
     (tmp_path / "bad.parquet").write_bytes(b"PAR1 not really")
