@@ -2,9 +2,9 @@
 
 from typing import Literal
 
-NS_PER_S = 1_000_000_000
-NS_PER_MS = 1_000_000
-NS_PER_US = 1_000
+from sessions_lib.model.timestamps import NS_PER_MS, NS_PER_S, NS_PER_US
+
+__all__ = ["NS_PER_MS", "NS_PER_S", "NS_PER_UNIT", "NS_PER_US", "TimeUnit"]
 
 TimeUnit = Literal["s", "ms", "us", "ns"]
 NS_PER_UNIT: dict[str, int] = {"s": NS_PER_S, "ms": NS_PER_MS, "us": NS_PER_US, "ns": 1}
