@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.progress import Progress
 
@@ -178,7 +179,9 @@ def ingest_batch(
             if known_hashes.get(relative) == content_hash:
                 unchanged.append(relative)
                 continue
-            file_fields = dict(uri=path.as_uri(), size_bytes=path.stat().st_size, content_hash=content_hash)
+            file_fields: dict[str, Any] = dict(
+                uri=path.as_uri(), size_bytes=path.stat().st_size, content_hash=content_hash
+            )
             try:
                 recording = read_recording(path, tabular)
             except ReaderError as error:

@@ -136,7 +136,7 @@ class Dataset(CatalogObject[DatasetRecord]):
         Everything is written in one transaction.
         """
         validate_name("session", name)
-        attributes = SessionAttributes(description, tags, metadata)
+        attributes = SessionAttributes.given(description, tags, metadata)
         explicit_devices = None if device_ids is None else unique_ids("device", device_ids)
         selection = FileFilter(include_patterns, exclude_patterns)
         org_id = self._org

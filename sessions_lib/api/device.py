@@ -148,7 +148,7 @@ class Device(CatalogObject[DeviceRecord]):
         ``files`` holds ``File`` objects, file ids, or ``SessionFile`` entries with ranges.
         """
         validate_name("session", name, required=True)
-        attributes = SessionAttributes(description, tags, metadata)
+        attributes = SessionAttributes.given(description, tags, metadata)
         wanted = [as_session_file(f) for f in files or ()]
         unique_ids("file", [f.file_id for f in wanted])
         org_id = self._org

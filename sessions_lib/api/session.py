@@ -65,7 +65,7 @@ class Session(CatalogObject[SessionRecord]):
         client = resolve_client(roboto_client)
         org_id = client.resolve_org(caller_org_id)
         validate_name("session", name)
-        attributes = SessionAttributes(description, tags, metadata)
+        attributes = SessionAttributes.given(description, tags, metadata)
         device_ids = unique_ids("device", device_ids)
         now = client.now()
         record = store.new_session(org_id, name, now, client.user, attributes)

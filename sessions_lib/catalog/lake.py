@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import fields
 from datetime import timedelta
+from functools import partial
 from importlib import resources
 from typing import Any, TypeVar
 
@@ -265,7 +266,7 @@ class Catalog:
         connection = self.connection()
         for step in steps:
             with self._writing():
-                self._retrying(lambda step=step: connection.cursor().execute(step).fetchall())
+                self._retrying(partial(_run_statement, connection, step))
 
     def size_bytes(self) -> int:
         """Bytes stored: the metadata database (with its WAL) and every file under the data path."""
@@ -298,3 +299,7 @@ class Catalog:
 def _rollback_quietly(cursor: duckdb.DuckDBPyConnection) -> None:
     with contextlib.suppress(duckdb.Error):  # a failed COMMIT has already ended the transaction
         cursor.execute("ROLLBACK")
+
+
+def _run_statement(connection: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
+    return connection.cursor().execute(sql).fetchall()

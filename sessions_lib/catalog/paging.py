@@ -4,6 +4,7 @@ Rows added or removed between pages never make a page repeat or skip a row that 
 """
 
 from collections.abc import Callable, Generator
+from functools import partial
 from typing import Any, TypeVar
 
 from sessions_lib.catalog.lake import Catalog, Tx
@@ -26,8 +27,12 @@ def paginate(
     """
     after = first
     while True:
-        page = catalog.read(lambda tx, after=after: fetch_page(tx, after, page_size))
+        page = catalog.read(partial(_page, fetch_page, after, page_size))
         yield from page
         if len(page) < page_size:
             return
         after = key(page[-1])
+
+
+def _page(fetch_page: FetchPage[T], after: tuple[Any, ...], limit: int, tx: Tx) -> list[T]:
+    return fetch_page(tx, after, limit)

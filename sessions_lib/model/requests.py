@@ -10,7 +10,7 @@ the fields to write by column name, so the store writes exactly what was asked.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sessions_lib.errors import InvalidRequestError
@@ -28,20 +28,23 @@ from sessions_lib.model.validation import (
 
 @dataclass(frozen=True, slots=True)
 class SessionAttributes:
-    """A session's descriptive attributes as a caller gives them, validated on construction.
-
-    ``tags=None`` and ``metadata=None`` mean none (an empty tuple, an empty object).
-    """
+    """A new session's descriptive attributes, validated: build it with :meth:`given`."""
 
     description: str | None = None
-    tags: Sequence[str] | None = ()
-    metadata: Mapping[str, Any] | None = None
+    tags: tuple[str, ...] = ()
+    metadata: Mapping[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        validate_description(self.description)
-        object.__setattr__(self, "tags", validate_tags(self.tags or ()))
-        json_object_text("session metadata", self.metadata)
-        object.__setattr__(self, "metadata", frozen_json(self.metadata))
+    @classmethod
+    def given(
+        cls,
+        description: str | None,
+        tags: Sequence[str] | None,
+        metadata: Mapping[str, Any] | None,
+    ) -> SessionAttributes:
+        """The attributes as a caller gives them; ``tags=None`` and ``metadata=None`` mean none."""
+        validate_description(description)
+        json_object_text("session metadata", metadata)
+        return cls(description, validate_tags(tags or ()), frozen_json(metadata))
 
 
 def _set_fields(request: Any) -> dict[str, Any]:

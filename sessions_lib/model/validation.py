@@ -39,7 +39,7 @@ def is_int64(value: Any) -> bool:
     return (
         isinstance(value, numbers.Integral)
         and not isinstance(value, bool)
-        and INT64_MIN <= value <= INT64_MAX
+        and INT64_MIN <= int(value) <= INT64_MAX
     )
 
 

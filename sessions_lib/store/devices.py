@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sessions_lib.catalog import Tx
 from sessions_lib.catalog.lookups import load_one
@@ -34,7 +35,7 @@ def insert_device(
     given (``NULL`` for none)."""
     if tx.exists("devices", org_id, device_id=device_id):
         raise AlreadyExistsError(f"device {device_id!r} already exists in org {org_id!r}")
-    row = dict(
+    row: dict[str, Any] = dict(
         device_id=device_id,
         org_id=org_id,
         name=name,

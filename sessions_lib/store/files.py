@@ -9,6 +9,7 @@ same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -94,7 +95,7 @@ def put_file(tx: Tx, org_id: str, request: FileRegistration, now: datetime, user
         read_method=request.read_method,
         anchored=request.anchored,
         notes=tuple(request.notes),
-        identifiers=request.identifiers,
+        identifiers=request.identifiers or {},
     )
     tx.insert("files", [as_row(record)])
     _insert_topics(tx, org_id, record, request.topics)
@@ -110,7 +111,7 @@ def put_file(tx: Tx, org_id: str, request: FileRegistration, now: datetime, user
     return record
 
 
-def _insert_topics(tx: Tx, org_id: str, file: FileRecord, topics: tuple[RecordedTopic, ...]) -> None:
+def _insert_topics(tx: Tx, org_id: str, file: FileRecord, topics: Sequence[RecordedTopic]) -> None:
     """Topic identities (one per org and name), then the file's partitions and extents."""
     if not topics:
         return
