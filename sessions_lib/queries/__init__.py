@@ -1,6 +1,7 @@
-"""The rules of sessions (file and contribution windows, bounds, topics), one SQL definition each.
+"""SQL longer than a lookup, one named ``.sql`` file each, by concern: ``rules/`` (the semantics:
+file and contribution windows, bounds, topics), ``pages/`` (the API's keyset-paginated lists).
 
-Each rule in this folder is a SELECT over the catalog's tables and the rules before it. All of
+Each rule in ``rules/`` is a SELECT over the catalog's tables and the rules before it. All of
 them start from ``contributions``: the ``session_files`` rows in scope, which the caller chooses
 (one session, the sessions holding a file, or every session for a view). ``with_rules(scope)``
 chains them into one ``WITH`` prefix, so ``Session``, the SQL views and the asset checks ask the
@@ -38,13 +39,13 @@ WHERE org_id = $org_id
 @cache
 def query_sql(path: str) -> str:
     """The SQL text of a named query, by its path in this folder without ``.sql``
-    (``"session_bounds"``, ``"pages/sessions"``)."""
+    (``"rules/session_bounds"``, ``"pages/sessions"``)."""
     return resources.files(__package__).joinpath(f"{path}.sql").read_text()
 
 
 def rule_sql(name: str) -> str:
-    """The SQL text of one rule."""
-    return query_sql(name)
+    """The SQL text of one rule (``rules/{name}.sql``)."""
+    return query_sql(f"rules/{name}")
 
 
 def with_rules(contributions_scope: str) -> str:
