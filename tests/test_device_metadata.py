@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from sessions_lib.errors import InvalidRequestError
-from sessions_lib.inference.device_metadata import DEFAULT_SESSION_GAP_S, load_device_metadata
+from sessions_lib.inference.device_metadata import load_device_metadata
+from sessions_lib.inference.rules import DEFAULT_GAP_NS
 
 EXAMPLE = """
 org_id: org_fleet
@@ -45,7 +46,7 @@ def test_the_documented_format_loads(metadata):
     assert (falcon.device_id, falcon.name, falcon.device_type) == ("dv_falcon", "falcon", "quadcopter")
     assert dict(falcon.attributes) == {"serial": "QX-0001"} and falcon.mission_tags == ("formation-alpha",)
     assert metadata.gap_ns("quadcopter") == 120 * 10**9
-    assert metadata.gap_ns(None) == DEFAULT_SESSION_GAP_S * 10**9
+    assert metadata.gap_ns(None) == DEFAULT_GAP_NS
 
 
 @pytest.mark.parametrize(

@@ -30,14 +30,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import pathspec
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from sessions_lib.errors import InvalidRequestError
+from sessions_lib.inference.rules import DEFAULT_GAP_NS
+from sessions_lib.model.patterns import gitignore_spec
+from sessions_lib.model.timestamps import NS_PER_S
 from sessions_lib.model.validation import json_object_text, validate_name
-
-DEFAULT_SESSION_GAP_S = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +53,8 @@ class DeviceSpec:
     identifiers: Mapping[str, str]
 
     def matches_path(self, relative_path: str) -> bool:
-        return bool(self.path_patterns) and pathspec.GitIgnoreSpec.from_lines(self.path_patterns).match_file(
-            relative_path
-        )
+        spec = gitignore_spec("path_patterns", self.path_patterns) if self.path_patterns else None
+        return spec is not None and spec.match_file(relative_path)
 
     def matches_identifiers(self, found: Mapping[str, str]) -> bool:
         return any(found.get(key) == value for key, value in self.identifiers.items())
@@ -82,7 +81,9 @@ class DeviceMetadata:
         return None
 
     def gap_ns(self, device_type: str | None) -> int:
-        return self.session_gap_s.get(device_type or "", DEFAULT_SESSION_GAP_S) * 1_000_000_000
+        """The device type's session gap in ns, or the inference default for a type not listed."""
+        gap_s = self.session_gap_s.get(device_type or "")
+        return DEFAULT_GAP_NS if gap_s is None else gap_s * NS_PER_S
 
 
 def load_device_metadata(path: Path) -> DeviceMetadata:
@@ -95,7 +96,7 @@ def load_device_metadata(path: Path) -> DeviceMetadata:
         raise InvalidRequestError(f"{path}: device metadata must be a mapping with a 'devices' list")
     gaps = {}
     for device_type, settings in (document.get("device_types") or {}).items():
-        gap = (settings or {}).get("session_gap_s", DEFAULT_SESSION_GAP_S)
+        gap = (settings or {}).get("session_gap_s", DEFAULT_GAP_NS // NS_PER_S)
         if not isinstance(gap, int | float) or gap <= 0:
             raise InvalidRequestError(f"{path}: device type {device_type!r}: session_gap_s must be > 0")
         gaps[str(device_type)] = int(gap)
