@@ -5,8 +5,9 @@ The bounds check recomputes bounds with the same rules ``Session`` uses (``sessi
 
 from dagster import AssetCheckResult, asset_check
 
-from pipelines.assets.fleet import acting_org, session_contributions
+from pipelines.assets.fleet import session_contributions
 from pipelines.resources import CatalogResource, FleetResource
+from sessions_lib.inference import acting_org
 from sessions_lib.queries import ORG_SESSIONS, with_rules
 
 # Sessions whose stored bounds differ from the bounds recomputed from their contributions.

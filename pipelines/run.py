@@ -23,11 +23,11 @@ from dagster import (
     execute_job,
 )
 
-from pipelines.assets.fleet import acting_org
 from pipelines.definitions import fleet_job_for
 from pipelines.resources import CatalogResource, FleetResource
 from sessions_lib import Device, Session
 from sessions_lib.client import Client
+from sessions_lib.inference import acting_org
 from sessions_lib.model.timestamps import format_ns
 
 PROBLEM_FILES = """

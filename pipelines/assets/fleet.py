@@ -8,7 +8,6 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import polars as pl
 from dagster import (
     AssetIn,
     DynamicOut,
@@ -24,10 +23,13 @@ from dagster import (
 )
 
 from pipelines.resources import CatalogResource, FleetResource
-from sessions_lib import Device, NotFoundError
-from sessions_lib.client import Client
-from sessions_lib.inference import DEVICE_COLUMNS, InferenceRules, InferredSessions, infer_sessions
-from sessions_lib.inference.device_metadata import DeviceMetadata
+from sessions_lib.inference import (
+    InferredSessions,
+    acting_org,
+    infer_fleet_sessions,
+    reconcile_devices,
+    write_inferred_sessions,
+)
 from sessions_lib.ingest import (
     FileBatch,
     IngestReport,
@@ -36,15 +38,8 @@ from sessions_lib.ingest import (
     plan_batches,
     recording_paths,
 )
-from sessions_lib.queries import DEVICE_ACTIVITY
-from sessions_lib.store.sessions import replace_inferred_sessions
 
 GROUP = "fleet"
-
-
-def acting_org(client: Client, metadata: DeviceMetadata) -> str:
-    """The org the pipeline writes in: the metadata's, which the caller must belong to."""
-    return client.resolve_org(metadata.org_id, "org_id")
 
 
 @asset(group_name=GROUP)
@@ -61,28 +56,13 @@ def dataset_files(fleet: FleetResource) -> MaterializeResult:
 def device_metadata(catalog: CatalogResource, fleet: FleetResource) -> MaterializeResult:
     """The devices of the metadata file, created or updated in the catalog."""
     metadata, client = fleet.metadata(), catalog.client()
-    org = acting_org(client, metadata)
-    created = updated = 0
-    for spec in metadata.devices:
-        try:
-            device = Device.from_id(spec.device_id, owner_org_id=org, roboto_client=client)
-        except NotFoundError:
-            Device.create(
-                spec.name,
-                device_type=spec.device_type,
-                metadata=dict(spec.attributes),
-                device_id=spec.device_id,
-                caller_org_id=org,
-                roboto_client=client,
-            )
-            created += 1
-            continue
-        wanted = (spec.name, spec.device_type, dict(spec.attributes))
-        if (device.name, device.device_type, dict(device.metadata)) != wanted:
-            device.update(spec.name, device_type=spec.device_type, metadata=dict(spec.attributes))
-            updated += 1
+    change = reconcile_devices(client, acting_org(client, metadata), metadata)
     return MaterializeResult(
-        metadata={"devices": len(metadata.devices), "created": created, "updated": updated}
+        metadata={
+            "devices": len(metadata.devices),
+            "created": len(change.created),
+            "updated": len(change.updated),
+        }
     )
 
 
@@ -144,23 +124,7 @@ def topic_extents(dataset_files, device_metadata):
 def inferred_sessions(catalog: CatalogResource, fleet: FleetResource) -> InferredSessions:
     """Sessions inferred from every device's activity (pure polars, see sessions_lib.inference)."""
     metadata, client = fleet.metadata(), catalog.client()
-    org = acting_org(client, metadata)
-    activity = client.catalog.read(lambda tx: tx.frame(DEVICE_ACTIVITY, org_id=org))
-    devices = pl.DataFrame(
-        {
-            "org_id": [org] * len(metadata.devices),
-            "device_id": [d.device_id for d in metadata.devices],
-            "name": [d.name for d in metadata.devices],
-            "device_type": [d.device_type for d in metadata.devices],
-            "mission_tags": [list(d.mission_tags) for d in metadata.devices],
-        },
-        schema=DEVICE_COLUMNS,
-    )
-    known = activity.filter(pl.col("device_id").is_in(devices["device_id"].implode()))
-    rules = InferenceRules(
-        gap_ns_by_device_type={t: metadata.gap_ns(t) for t in metadata.session_gap_s},
-    )
-    return infer_sessions(known, devices, rules)
+    return infer_fleet_sessions(client, acting_org(client, metadata), metadata)
 
 
 @asset(group_name=GROUP)
@@ -172,19 +136,7 @@ def session_contributions(
     Sessions made through the API are never touched; unchanged inferred sessions are not rewritten.
     """
     metadata, client = fleet.metadata(), catalog.client()
-    org = acting_org(client, metadata)
-    now = client.now()
-    change = client.catalog.transaction(
-        lambda tx: replace_inferred_sessions(
-            tx,
-            org,
-            inferred_sessions.sessions,
-            inferred_sessions.contributions,
-            inferred_sessions.attachments,
-            now,
-            client.user,
-        )
-    )
+    change = write_inferred_sessions(client, acting_org(client, metadata), inferred_sessions)
     return MaterializeResult(
         metadata={
             "sessions": inferred_sessions.sessions.height,
