@@ -13,13 +13,14 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import Definitions, ExecutorDefinition, JobDefinition, multi_or_in_process_executor
+import dagster as dg
 
-from pipelines.assets import FLEET_ASSETS
-from pipelines.checks import FLEET_CHECKS
-from pipelines.resources import CatalogResource, FleetResource
-from pipelines.schedules import daily_fleet_schedule, fleet_job
-from pipelines.sensors import new_recordings_sensor
+from pipelines.defs.devices import device_metadata
+from pipelines.defs.ingestion import dataset_files, new_recordings_sensor, topic_extents
+from pipelines.defs.jobs import daily_fleet_schedule, fleet_job
+from pipelines.defs.maintenance import catalog_maintenance
+from pipelines.defs.resources import CatalogResource, FleetResource
+from pipelines.defs.sessions import SESSION_CHECKS, inferred_sessions, session_contributions
 
 EXECUTOR_ENV_VAR = "SESSIONS_DAGSTER_EXECUTOR"
 # name -> (module, attribute, the package that provides it)
@@ -28,9 +29,17 @@ EXECUTORS = {
     "k8s": ("dagster_k8s", "k8s_job_executor", "dagster-k8s"),
     "celery": ("dagster_celery", "celery_executor", "dagster-celery"),
 }
+FLEET_ASSETS = [
+    dataset_files,
+    device_metadata,
+    topic_extents,
+    inferred_sessions,
+    session_contributions,
+    catalog_maintenance,
+]
 
 
-def executor_from_env() -> ExecutorDefinition:
+def executor_from_env() -> dg.ExecutorDefinition:
     """The executor ``SESSIONS_DAGSTER_EXECUTOR`` names (default ``multiprocess``)."""
     name = os.environ.get(EXECUTOR_ENV_VAR) or "multiprocess"
     if name not in EXECUTORS:
@@ -48,12 +57,12 @@ def executor_from_env() -> ExecutorDefinition:
 def fleet_definitions(
     fleet: FleetResource,
     catalog: CatalogResource,
-    executor: ExecutorDefinition = multi_or_in_process_executor,
-) -> Definitions:
+    executor: dg.ExecutorDefinition = dg.multi_or_in_process_executor,
+) -> dg.Definitions:
     """The code location for one fleet folder and one catalog."""
-    return Definitions(
+    return dg.Definitions(
         assets=FLEET_ASSETS,
-        asset_checks=FLEET_CHECKS,
+        asset_checks=SESSION_CHECKS,
         jobs=[fleet_job],
         schedules=[daily_fleet_schedule],
         sensors=[new_recordings_sensor],
@@ -62,7 +71,7 @@ def fleet_definitions(
     )
 
 
-def fleet_job_for(fleet: Mapping[str, Any], catalog: Mapping[str, Any]) -> JobDefinition:
+def fleet_job_for(fleet: Mapping[str, Any], catalog: Mapping[str, Any]) -> dg.JobDefinition:
     """The fleet job with its resources built from these settings (plain, JSON-able values).
 
     This is how every step process of a multiprocess run rebuilds the job the run was started

@@ -1,9 +1,11 @@
-"""From a fleet folder to sessions: files -> devices -> extents -> inferred sessions -> catalog.
+"""From the dataset folders to the catalog: recordings listed, read in batches into topics and
+extents, and a sensor that starts a run when the recordings change.
 
-Each asset's state lives in the catalog (registered files, devices, extents, sessions), so a
-re-run reads only new or changed files and rewrites only the sessions that changed.
+The state lives in the catalog (registered files and their extents), so a re-run reads only new or
+changed files.
 """
 
+import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,19 +19,19 @@ from dagster import (
     Nothing,
     OpExecutionContext,
     Output,
+    RunRequest,
+    SensorEvaluationContext,
+    SkipReason,
     asset,
     graph_asset,
     op,
+    sensor,
 )
 
-from pipelines.resources import CatalogResource, FleetResource
-from sessions_lib.inference import (
-    InferredSessions,
-    acting_org,
-    infer_fleet_sessions,
-    reconcile_devices,
-    write_inferred_sessions,
-)
+from pipelines.defs import FLEET_GROUP
+from pipelines.defs.jobs import fleet_job
+from pipelines.defs.resources import CatalogResource, FleetResource
+from sessions_lib.inference import acting_org
 from sessions_lib.ingest import (
     FileBatch,
     IngestReport,
@@ -39,10 +41,8 @@ from sessions_lib.ingest import (
     recording_paths,
 )
 
-GROUP = "fleet"
 
-
-@asset(group_name=GROUP)
+@asset(group_name=FLEET_GROUP)
 def dataset_files(fleet: FleetResource) -> MaterializeResult:
     """The recordings in each dataset folder (sidecars such as a bag's metadata.yaml excluded)."""
     listing = {folder.name: sorted(recording_paths(folder)) for folder in fleet.dataset_folders()}
@@ -50,20 +50,6 @@ def dataset_files(fleet: FleetResource) -> MaterializeResult:
     if missing:
         raise FileNotFoundError(f"dataset folder(s) {missing} do not exist")
     return MaterializeResult(metadata={name: len(paths) for name, paths in listing.items()})
-
-
-@asset(group_name=GROUP)
-def device_metadata(catalog: CatalogResource, fleet: FleetResource) -> MaterializeResult:
-    """The devices of the metadata file, created or updated in the catalog."""
-    metadata, client = fleet.metadata(), catalog.client()
-    change = reconcile_devices(client, acting_org(client, metadata), metadata)
-    return MaterializeResult(
-        metadata={
-            "devices": len(metadata.devices),
-            "created": len(change.created),
-            "updated": len(change.updated),
-        }
-    )
 
 
 @op(ins={"datasets_listed": In(Nothing), "devices_known": In(Nothing)}, out=DynamicOut(FileBatch))
@@ -93,7 +79,7 @@ def read_file_batch(
 def combine_ingest_reports(reports: list[IngestReport]) -> Output[list[IngestReport]]:
     """Every batch's report, with the counts over all of them as the materialization's metadata."""
     failed = [f"{Path(r.folder).name}/{path}: {error}" for r in reports for path, error in r.failed]
-    metadata = {
+    metadata: dict[str, int | str] = {
         "batches": len(reports),
         "registered": sum(len(r.registered) for r in reports),
         "unchanged": sum(len(r.unchanged) for r in reports),
@@ -104,7 +90,7 @@ def combine_ingest_reports(reports: list[IngestReport]) -> Output[list[IngestRep
 
 
 @graph_asset(
-    group_name=GROUP,
+    group_name=FLEET_GROUP,
     ins={
         "dataset_files": AssetIn(dagster_type=Nothing),
         "device_metadata": AssetIn(dagster_type=Nothing),
@@ -120,38 +106,23 @@ def topic_extents(dataset_files, device_metadata):
     return combine_ingest_reports(batches.map(read_file_batch).collect())
 
 
-@asset(group_name=GROUP, deps=[topic_extents])
-def inferred_sessions(catalog: CatalogResource, fleet: FleetResource) -> InferredSessions:
-    """Sessions inferred from every device's activity (pure polars, see sessions_lib.inference)."""
-    metadata, client = fleet.metadata(), catalog.client()
-    return infer_fleet_sessions(client, acting_org(client, metadata), metadata)
+def folder_fingerprint(fleet: FleetResource) -> str:
+    """A digest of every recording's path, size and modification time in the dataset folders."""
+    digest = hashlib.blake2b(digest_size=16)
+    for folder in fleet.dataset_folders():
+        if not folder.is_dir():
+            continue
+        for path in sorted(recording_paths(folder)):
+            stat = path.stat()
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
-@asset(group_name=GROUP)
-def session_contributions(
-    catalog: CatalogResource, fleet: FleetResource, inferred_sessions: InferredSessions
-) -> MaterializeResult:
-    """The inferred sessions, their contributions and device attachments, written in one transaction.
-
-    Sessions made through the API are never touched; unchanged inferred sessions are not rewritten.
-    """
-    metadata, client = fleet.metadata(), catalog.client()
-    change = write_inferred_sessions(client, acting_org(client, metadata), inferred_sessions)
-    return MaterializeResult(
-        metadata={
-            "sessions": inferred_sessions.sessions.height,
-            "created": len(change.created),
-            "changed": len(change.changed),
-            "deleted": len(change.deleted),
-            "unchanged": change.unchanged,
-        }
-    )
-
-
-@asset(group_name=GROUP, deps=[session_contributions])
-def catalog_maintenance(catalog: CatalogResource) -> MaterializeResult:
-    """Compaction of small writes and expiry of old snapshots, so the catalog stays small and fast."""
-    client = catalog.client()
-    before = client.catalog.size_bytes()
-    client.catalog.compact()
-    return MaterializeResult(metadata={"bytes_before": before, "bytes_after": client.catalog.size_bytes()})
+@sensor(job=fleet_job, minimum_interval_seconds=60)
+def new_recordings_sensor(context: SensorEvaluationContext, fleet: FleetResource):
+    """Request a run when the dataset folders hold new or changed recordings."""
+    fingerprint = folder_fingerprint(fleet)
+    if fingerprint == context.cursor:
+        return SkipReason("no new or changed recordings")
+    context.update_cursor(fingerprint)
+    return RunRequest(run_key=fingerprint)
