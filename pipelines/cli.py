@@ -29,7 +29,7 @@ def run(
 
     Every asset and check runs in-process, in the org named by DATA_DIR/devices.yaml.
     """
-    from pipelines.resources import FleetResource  # Dagster loads only when the pipeline runs
+    from pipelines.defs.resources import FleetResource  # Dagster loads only when the pipeline runs
     from pipelines.run import run_fleet
 
     location = None if catalog is None else str(catalog)

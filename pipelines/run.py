@@ -23,11 +23,11 @@ from dagster import (
     execute_job,
 )
 
-from pipelines.assets.fleet import acting_org
 from pipelines.definitions import fleet_job_for
-from pipelines.resources import CatalogResource, FleetResource
+from pipelines.defs.resources import CatalogResource, FleetResource
 from sessions_lib import Device, Session
 from sessions_lib.client import Client
+from sessions_lib.inference import acting_org
 from sessions_lib.model.timestamps import format_ns
 
 PROBLEM_FILES = """
@@ -50,7 +50,11 @@ def run_fleet(
     """Materialize every asset and run every check (in this process, or with ``workers`` step
     processes: see :func:`execute_fleet`); return whether all passed, and the summary."""
     catalog = CatalogResource(location=catalog_location)
-    fleet = FleetResource(root=str(root), **({"files_per_batch": files_per_batch} if files_per_batch else {}))
+    fleet = (
+        FleetResource(root=str(root), files_per_batch=files_per_batch)
+        if files_per_batch
+        else FleetResource(root=str(root))
+    )
     success, checks = execute_fleet(fleet, catalog, workers=workers)
     failed_checks = [c.check_name for c in checks if not c.passed]
     client = catalog.client()
@@ -102,10 +106,10 @@ def execute_fleet(
     with contextlib.ExitStack() as stack:
         if instance is None:
             instance = stack.enter_context(_persistent_instance())
-        result = stack.enter_context(
+        executed = stack.enter_context(
             execute_job(job, instance, run_config=run_config, asset_selection=selection)
         )
-        return result.success, list(result.get_asset_check_evaluations())
+        return executed.success, list(executed.get_asset_check_evaluations())
 
 
 @contextlib.contextmanager

@@ -6,11 +6,10 @@ from pathlib import Path
 import pytest
 from dagster import RunRequest, SkipReason, build_sensor_context, multi_or_in_process_executor
 
-from pipelines import defs
-from pipelines.definitions import executor_from_env
-from pipelines.resources import CatalogResource, FleetResource
-from pipelines.schedules import daily_fleet_schedule
-from pipelines.sensors import new_recordings_sensor
+from pipelines.definitions import defs, executor_from_env
+from pipelines.defs.ingestion import new_recordings_sensor
+from pipelines.defs.jobs import daily_fleet_schedule
+from pipelines.defs.resources import CatalogResource, FleetResource
 from sessions_lib import Session
 
 

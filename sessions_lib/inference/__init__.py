@@ -1,10 +1,36 @@
-"""Inference: sessions from device activity (pure polars rules), device metadata, reconciliation."""
+"""Inference: sessions from device activity, and a catalog brought in line with a fleet.
 
-from sessions_lib.inference.rules import (
-    DEVICE_COLUMNS,
-    InferenceRules,
-    InferredSessions,
-    infer_sessions,
+- :mod:`~sessions_lib.inference.rules`: :func:`infer_sessions`, pure polars, no catalog;
+- :mod:`~sessions_lib.inference.device_metadata`: the device metadata file and its validation;
+- :mod:`~sessions_lib.inference.reconcile`: the catalog's devices and inferred sessions made to
+  match a fleet (what the pipeline's assets run, callable from a notebook or a test).
+"""
+
+from sessions_lib.inference.device_metadata import DeviceMetadata, DeviceSpec, load_device_metadata
+from sessions_lib.inference.reconcile import (
+    DeviceReconciliation,
+    acting_org,
+    fleet_devices_frame,
+    fleet_rules,
+    infer_fleet_sessions,
+    reconcile_devices,
+    write_inferred_sessions,
 )
+from sessions_lib.inference.rules import DEVICE_COLUMNS, InferenceRules, InferredSessions, infer_sessions
 
-__all__ = ["DEVICE_COLUMNS", "InferenceRules", "InferredSessions", "infer_sessions"]
+__all__ = [
+    "DEVICE_COLUMNS",
+    "DeviceMetadata",
+    "DeviceReconciliation",
+    "DeviceSpec",
+    "InferenceRules",
+    "InferredSessions",
+    "acting_org",
+    "fleet_devices_frame",
+    "fleet_rules",
+    "infer_fleet_sessions",
+    "infer_sessions",
+    "load_device_metadata",
+    "reconcile_devices",
+    "write_inferred_sessions",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -53,6 +54,16 @@ def insert_device(
 def load_device(tx: Tx, org_id: str, device_id: str) -> DeviceRecord:
     """The stored device (not found if it is another org's or does not exist)."""
     return load_one(tx, DeviceRecord, "device", org_id, device_id)
+
+
+def load_devices(tx: Tx, org_id: str, device_ids: Sequence[str]) -> list[DeviceRecord]:
+    """The org's stored devices among ``device_ids`` (unknown ones are simply absent)."""
+    return tx.records(
+        DeviceRecord,
+        "SELECT * FROM devices WHERE org_id = $org_id AND list_contains($ids, device_id) ORDER BY device_id",
+        org_id=org_id,
+        ids=list(device_ids),
+    )
 
 
 def update_device(

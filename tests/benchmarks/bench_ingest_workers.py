@@ -42,7 +42,7 @@ import polars as pl
 from dagster import DagsterEventType, DagsterInstance
 from ruamel.yaml import YAML
 
-from pipelines.resources import CatalogResource, FleetResource
+from pipelines.defs.resources import CatalogResource, FleetResource
 from pipelines.run import execute_fleet, temporary_instance
 from sessions_lib.ingest import recording_paths
 from sessions_lib.readers import read_recording

@@ -1,12 +1,23 @@
 """Dagster resources: the catalog the assets write, and the fleet folder they read."""
 
 from pathlib import Path
+from typing import overload
 
-from dagster import ConfigurableResource, InitResourceContext
+from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from pydantic import Field, PrivateAttr
 
 from sessions_lib import Client
 from sessions_lib.inference.device_metadata import DeviceMetadata, load_device_metadata
+
+
+@overload
+def setting(value: str) -> str: ...
+@overload
+def setting(value: str | None) -> str | None: ...
+def setting(value: str | None) -> str | None:
+    """A setting's value: an ``EnvVar`` read now. Dagster reads them itself when a run starts a
+    resource; this serves a resource used outside a run (``defs.resources["catalog"].client()``)."""
+    return value.get_value() if isinstance(value, EnvVar) else value
 
 
 class CatalogResource(ConfigurableResource):
@@ -36,10 +47,10 @@ class CatalogResource(ConfigurableResource):
         if self._client is None:
             ambient = Client.from_env()
             self._client = Client(
-                self.location or ambient.catalog.location,
-                user=self.user or ambient.user,
+                setting(self.location) or ambient.catalog.location,
+                user=setting(self.user) or ambient.user,
                 org_ids=self.org_ids or ambient.org_ids,
-                data_path=self.data_path,
+                data_path=setting(self.data_path),
             )
         return self._client
 
@@ -62,7 +73,7 @@ class FleetResource(ConfigurableResource):
     )
 
     def metadata(self) -> DeviceMetadata:
-        return load_device_metadata(Path(self.root) / self.device_metadata)
+        return load_device_metadata(Path(setting(self.root)) / self.device_metadata)
 
     def dataset_folders(self) -> list[Path]:
-        return [Path(self.root) / name for name in self.datasets]
+        return [Path(setting(self.root)) / name for name in self.datasets]

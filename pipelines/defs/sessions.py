@@ -1,13 +1,52 @@
-"""Asset checks: the catalog's invariants, verified after every run.
+"""Sessions inferred from the devices' activity and written to the catalog, then the catalog's
+invariants checked after every run.
 
-The bounds check recomputes bounds with the same rules ``Session`` uses (``sessions_lib.queries``).
+Inference is pure polars (``sessions_lib.inference``); a re-run rewrites only the sessions that
+changed. The bounds check recomputes bounds with the same rules ``Session`` uses
+(``sessions_lib.queries``).
 """
 
-from dagster import AssetCheckResult, asset_check
+from dagster import AssetCheckResult, MaterializeResult, asset, asset_check
 
-from pipelines.assets.fleet import acting_org, session_contributions
-from pipelines.resources import CatalogResource, FleetResource
+from pipelines.defs import FLEET_GROUP
+from pipelines.defs.ingestion import topic_extents
+from pipelines.defs.resources import CatalogResource, FleetResource
+from sessions_lib.inference import (
+    InferredSessions,
+    acting_org,
+    infer_fleet_sessions,
+    write_inferred_sessions,
+)
 from sessions_lib.queries import ORG_SESSIONS, with_rules
+
+
+@asset(group_name=FLEET_GROUP, deps=[topic_extents])
+def inferred_sessions(catalog: CatalogResource, fleet: FleetResource) -> InferredSessions:
+    """Sessions inferred from every device's activity (pure polars, see sessions_lib.inference)."""
+    metadata, client = fleet.metadata(), catalog.client()
+    return infer_fleet_sessions(client, acting_org(client, metadata), metadata)
+
+
+@asset(group_name=FLEET_GROUP)
+def session_contributions(
+    catalog: CatalogResource, fleet: FleetResource, inferred_sessions: InferredSessions
+) -> MaterializeResult:
+    """The inferred sessions, their contributions and device attachments, written in one transaction.
+
+    Sessions made through the API are never touched; unchanged inferred sessions are not rewritten.
+    """
+    metadata, client = fleet.metadata(), catalog.client()
+    change = write_inferred_sessions(client, acting_org(client, metadata), inferred_sessions)
+    return MaterializeResult(
+        metadata={
+            "sessions": inferred_sessions.sessions.height,
+            "created": len(change.created),
+            "changed": len(change.changed),
+            "deleted": len(change.deleted),
+            "unchanged": change.unchanged,
+        }
+    )
+
 
 # Sessions whose stored bounds differ from the bounds recomputed from their contributions.
 BOUNDS_DIFFERING = (
@@ -86,7 +125,7 @@ def metadata_devices_are_in_the_catalog(catalog: CatalogResource, fleet: FleetRe
     return _result(missing, "every metadata device is in the catalog")
 
 
-FLEET_CHECKS = [
+SESSION_CHECKS = [
     stored_bounds_equal_recomputed_bounds,
     contributions_reference_existing_files,
     contribution_ranges_are_two_sided,

@@ -1,0 +1,93 @@
+"""The catalog brought in line with a fleet, without Dagster: ``sessions_lib.inference.reconcile``."""
+
+from pathlib import Path
+
+import pytest
+
+from sessions_lib import Client, Device, PermissionDeniedError, Session
+from sessions_lib.inference import (
+    DeviceMetadata,
+    DeviceReconciliation,
+    acting_org,
+    infer_fleet_sessions,
+    load_device_metadata,
+    reconcile_devices,
+    write_inferred_sessions,
+)
+from tests.conftest import EPOCH_2026_NS, SECOND_NS, Recordings
+
+FLEET_YAML = """
+org_id: org_a
+device_types:
+  quadcopter: {session_gap_s: 60}
+devices:
+  - device_id: dv_lead
+    name: lead
+    device_type: quadcopter
+    attributes: {serial: QX-1}
+  - device_id: dv_wing
+    name: wing
+    device_type: quadcopter
+"""
+
+
+def metadata_file(folder: Path, text: str = FLEET_YAML) -> DeviceMetadata:
+    path = folder / "devices.yaml"
+    path.write_text(text)
+    return load_device_metadata(path)
+
+
+def test_reconcile_creates_the_missing_devices_then_changes_nothing(client: Client, tmp_path: Path):
+    metadata = metadata_file(tmp_path)
+    first = reconcile_devices(client, "org_a", metadata)
+    assert first == DeviceReconciliation(created=("dv_lead", "dv_wing"), updated=(), unchanged=0)
+    lead = Device.from_id("dv_lead", roboto_client=client)
+    assert (lead.name, lead.device_type, dict(lead.metadata)) == ("lead", "quadcopter", {"serial": "QX-1"})
+
+    again = reconcile_devices(client, "org_a", metadata)
+    assert again == DeviceReconciliation(created=(), updated=(), unchanged=2)
+    assert Device.from_id("dv_lead", roboto_client=client).modified == lead.modified
+
+
+def test_reconcile_updates_only_the_devices_whose_metadata_changed(client: Client, tmp_path: Path):
+    reconcile_devices(client, "org_a", metadata_file(tmp_path))
+    Device.create("spare", device_id="dv_spare", roboto_client=client)  # not in the metadata
+    renamed = metadata_file(tmp_path, FLEET_YAML.replace("{serial: QX-1}", "{serial: QX-9}"))
+
+    change = reconcile_devices(client, "org_a", renamed)
+    assert change == DeviceReconciliation(created=(), updated=("dv_lead",), unchanged=1)
+    assert dict(Device.from_id("dv_lead", roboto_client=client).metadata) == {"serial": "QX-9"}
+    assert Device.from_id("dv_spare", roboto_client=client).name == "spare"  # left alone
+    assert reconcile_devices(client, "org_a", renamed).updated == ()
+
+
+def test_the_acting_org_is_the_metadata_org_which_the_caller_must_belong_to(client: Client, tmp_path: Path):
+    assert acting_org(client, metadata_file(tmp_path)) == "org_a"
+    assert acting_org(client, metadata_file(tmp_path, FLEET_YAML.replace("org_id: org_a", ""))) == "org_a"
+    with pytest.raises(PermissionDeniedError, match="not a member of org 'org_b'"):
+        acting_org(client, metadata_file(tmp_path, FLEET_YAML.replace("org_a", "org_b")))
+
+
+def test_sessions_inferred_from_the_activity_are_written_once(
+    client: Client, recordings: Recordings, tmp_path: Path
+):
+    metadata = metadata_file(tmp_path)
+    reconcile_devices(client, "org_a", metadata)
+    stray = recordings.device("stray")  # a device the metadata does not list: its activity is left out
+    dataset = recordings.dataset().dataset_id
+    for device_id, start_s in [("dv_lead", 0), ("dv_lead", 30), ("dv_lead", 600), (stray, 0)]:
+        span = (start_s * SECOND_NS, (start_s + 10) * SECOND_NS)
+        recordings.file({"/imu": [span]}, dataset_id=dataset, device_id=device_id, offset_ns=EPOCH_2026_NS)
+
+    inferred = infer_fleet_sessions(client, "org_a", metadata)
+    assert inferred.sessions.height == 2  # 0..40 s, then 600 s: more than the 60 s gap later
+    assert set(inferred.attachments["device_id"]) == {"dv_lead"}
+
+    first = write_inferred_sessions(client, "org_a", inferred)
+    assert (len(first.created), first.changed, first.deleted, first.unchanged) == (2, (), (), 0)
+    assert sorted(s.min_timestamp_ns for s in Session.for_org("org_a", roboto_client=client)) == [
+        EPOCH_2026_NS,
+        EPOCH_2026_NS + 600 * SECOND_NS,
+    ]
+    again = write_inferred_sessions(client, "org_a", infer_fleet_sessions(client, "org_a", metadata))
+    assert (again.created, again.changed, again.deleted, again.unchanged) == ((), (), (), 2)
