@@ -10,11 +10,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import numpy as np
 
-SECOND_NS = 1_000_000_000
+from sessions_lib.model.timestamps import NS_PER_S, utc_datetime
 
 # Sizes in pixels.
 _BREAK_PX = 26  # an idle stretch cut out of the time axis
@@ -46,7 +45,7 @@ class TimeAxis:
         lo = start_ns if start_ns is not None else min(i[0] for i in intervals)
         hi = end_ns if end_ns is not None else max(i[1] for i in intervals)
         if hi <= lo:
-            lo, hi = lo - SECOND_NS, hi + SECOND_NS
+            lo, hi = lo - NS_PER_S, hi + NS_PER_S
         span = hi - lo
         union: list[list[int]] = []  # the instants some session covers
         for a, b in sorted((max(a, lo), min(b, hi)) for a, b in intervals):
@@ -66,7 +65,7 @@ class TimeAxis:
                 segments.append([a, b])
             else:
                 segments[-1][1] = b
-        pad = max(sum(b - a for a, b in segments) // 60, SECOND_NS)
+        pad = max(sum(b - a for a, b in segments) // 60, NS_PER_S)
         segments = [[a - pad, b + pad] for a, b in segments]
         # A chosen range keeps its ends: what is empty at its edges is worth seeing.
         if start_ns is not None:
@@ -126,7 +125,7 @@ class TimeAxis:
     def ticks(self) -> tuple[list[float], list[str]]:
         """Readable UTC ticks per segment: nice steps at least ``_TICK_SPACING_PX`` apart, the date
         written under the first tick of each day and of each segment."""
-        years = {utc(self.times[0]).year, utc(self.times[-1]).year}
+        years = {utc_datetime(self.times[0]).year, utc_datetime(self.times[-1]).year}
         date_format = "%b %d" if len(years) == 1 else "%Y-%m-%d"
         positions: list[float] = []
         labels: list[str] = []
@@ -134,19 +133,19 @@ class TimeAxis:
         for t0, t1, x0, x1 in self.segments:
             ns_per_px = (t1 - t0) / max(x1 - x0, 1e-9)
             step_s = next(
-                (s for s in _NICE_STEPS_S if s * SECOND_NS / ns_per_px >= _TICK_SPACING_PX), _NICE_STEPS_S[-1]
+                (s for s in _NICE_STEPS_S if s * NS_PER_S / ns_per_px >= _TICK_SPACING_PX), _NICE_STEPS_S[-1]
             )
-            step = step_s * SECOND_NS
+            step = step_s * NS_PER_S
             instants = list(range(math.ceil(t0 / step) * step, t1 + 1, step))
             if not instants:  # a segment narrower than one step: one tick, on a round minute if any
-                minute = 60 * SECOND_NS
+                minute = 60 * NS_PER_S
                 instants = [math.ceil(t0 / minute) * minute if math.ceil(t0 / minute) * minute <= t1 else t0]
             time_format = "%H:%M:%S" if step_s < 60 else "%H:%M"
             for ns in instants:
                 x = float(self.x(ns))
                 if positions and x - positions[-1] < _TICK_SPACING_PX * 0.8:
                     continue
-                moment = utc(ns)
+                moment = utc_datetime(ns)
                 if step_s >= 86400:
                     label = moment.strftime(date_format)
                 else:
@@ -157,7 +156,3 @@ class TimeAxis:
                 positions.append(x)
                 labels.append(label)
         return positions, labels
-
-
-def utc(ns: int) -> datetime:
-    return datetime.fromtimestamp(ns / SECOND_NS, UTC)

@@ -20,7 +20,8 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.transforms import blended_transform_factory
 
-from sessions_lib.surfaces.timeline.axis import SECOND_NS, TimeAxis, utc
+from sessions_lib.model.timestamps import NS_PER_S, utc_datetime
+from sessions_lib.surfaces.timeline.axis import TimeAxis
 from sessions_lib.surfaces.timeline.layout import LANE_PX, ROW_PAD_PX, TOPIC_LANE_PX, Detail, Fleet
 
 DPI = 100
@@ -381,7 +382,7 @@ def _draw_detail(axes: Axes, detail: Detail, width_px: int, label_px: int, text:
         )
         return
     lo, hi = session["min_timestamp_ns"], session["max_timestamp_ns"]
-    pad = max((hi - lo) // 30, SECOND_NS // 10)
+    pad = max((hi - lo) // 30, NS_PER_S // 10)
     axis = TimeAxis.single(lo - pad, hi + pad, width_px)
     height = detail.height_px
     axes.set_xlim(0, axis.width_px)
@@ -470,14 +471,14 @@ def _title(axes: Axes, text: _TextMeasure, head: str, tail: str, room_px: float,
 
 def _span(lo: int, hi: int) -> str:
     """``2026-04-20 09:00:00 to 09:11:59 UTC``, with the end's date only when it differs."""
-    a, b = utc(lo), utc(hi)
+    a, b = utc_datetime(lo), utc_datetime(hi)
     end = b.strftime("%H:%M:%S") if a.date() == b.date() else b.strftime("%Y-%m-%d %H:%M:%S")
     return f"{a:%Y-%m-%d %H:%M:%S} to {end} UTC"
 
 
 def _duration(ns: int) -> str:
     """A cut's length in one unit: ``45m``, ``17h``, ``3d``."""
-    seconds = ns / SECOND_NS
+    seconds = ns / NS_PER_S
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
             return f"{seconds / size:.0f}{unit}"

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from sessions_lib.errors import InvalidRequestError
+from sessions_lib.model.timestamps import utc_datetime
 from sessions_lib.surfaces.frames import OrgFrames
-from sessions_lib.surfaces.timeline.axis import utc
 
 # Sizes in pixels.
 LANE_PX = 30  # a session lane
@@ -155,4 +155,4 @@ def session_detail(frames: OrgFrames, session_id: str) -> Detail:
 
 def _iso(ns: int | None) -> str:
     """A range end in a message, to the second: ``2026-04-20 09:00:00 UTC`` (``…`` for open)."""
-    return "…" if ns is None else utc(ns).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return "…" if ns is None else utc_datetime(ns).strftime("%Y-%m-%d %H:%M:%S UTC")
