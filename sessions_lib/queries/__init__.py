@@ -12,6 +12,9 @@ Two queries stand apart from that chain: ``DEVICE_ACTIVITY`` (what inference rea
 ``WINDOW_TOPICS`` (the topics with data in a wall-clock window). Extents are filtered on their
 stored wall clock (``min_wall_ns``, ``max_wall_ns``), the columns they are kept sorted by, so the
 scans skip the Parquet files and row groups outside the windows asked about.
+
+The surfaces' longer queries sit in subfolders by concern, read with ``query_sql``:
+``views/`` (the SQL views of ``surfaces.sql``) and ``frames/`` (the polars frames).
 """
 
 from collections.abc import Container
@@ -36,9 +39,14 @@ WHERE org_id = $org_id
 
 
 @cache
+def query_sql(name: str) -> str:
+    """The SQL text of ``<name>.sql`` in this package, a subfolder in the name: ``"frames/sessions"``."""
+    return resources.files(__package__).joinpath(*f"{name}.sql".split("/")).read_text()
+
+
 def rule_sql(name: str) -> str:
     """The SQL text of one rule."""
-    return resources.files(__package__).joinpath(f"{name}.sql").read_text()
+    return query_sql(name)
 
 
 def with_rules(contributions_scope: str) -> str:
