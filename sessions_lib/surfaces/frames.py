@@ -86,8 +86,12 @@ def sessions_frame(
 
     >>> sessions_frame(device_id="dv_falcon", start_ns=t0).select("name", "start").collect()  # doctest: +SKIP
     """
-    filters = dict(device_id=device_id, name_contains=name_contains, start_ns=start_ns, end_ns=end_ns)
-    return _lazy_from(OrgFrames(org_id, roboto_client), lambda frames: frames.sessions(**filters))
+    return _lazy_from(
+        OrgFrames(org_id, roboto_client),
+        lambda frames: frames.sessions(
+            device_id=device_id, name_contains=name_contains, start_ns=start_ns, end_ns=end_ns
+        ),
+    )
 
 
 def contributions_frame(org_id: str | None = None, *, roboto_client: Client | None = None) -> pl.LazyFrame:

@@ -8,7 +8,7 @@ Ticks are readable UTC times, at nice steps, per segment.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,12 +47,7 @@ class TimeAxis:
         if hi <= lo:
             lo, hi = lo - NS_PER_S, hi + NS_PER_S
         span = hi - lo
-        union: list[list[int]] = []  # the instants some session covers
-        for a, b in sorted((max(a, lo), min(b, hi)) for a, b in intervals):
-            if union and a <= union[-1][1]:
-                union[-1][1] = max(union[-1][1], b)
-            else:
-                union.append([a, b])
+        union = _merged(sorted((max(a, lo), min(b, hi)) for a, b in intervals))  # the instants covered
         # Idle stretches much longer than a typical session are cut, the longest first, as many as
         # fit in 30% of the width: minutes-long sessions then stay visible across days.
         typical = float(np.median([b - a for a, b in intervals]))
@@ -72,13 +67,7 @@ class TimeAxis:
             segments[0][0] = start_ns
         if end_ns is not None:
             segments[-1][1] = end_ns
-        merged: list[list[int]] = []
-        for a, b in segments:
-            if merged and a <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], b)
-            else:
-                merged.append([a, b])
-        return cls._laid_out(merged, width_px)
+        return cls._laid_out(_merged(segments), width_px)
 
     @classmethod
     def single(cls, lo: int, hi: int, width_px: int) -> TimeAxis:
@@ -156,3 +145,14 @@ class TimeAxis:
                 positions.append(x)
                 labels.append(label)
         return positions, labels
+
+
+def _merged(intervals: Iterable[Sequence[int]]) -> list[list[int]]:
+    """Closed intervals, in start order, with each overlapping or touching run merged into one."""
+    merged: list[list[int]] = []
+    for a, b in intervals:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return merged

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -40,6 +41,7 @@ _SESSION_FILL = {"inferred": "#d5e5f5", "api": "#e9dcf3"}
 _SESSION_EDGE = {"inferred": "#5b8fc7", "api": "#9170b8"}
 _WHOLE_FILE, _RANGED = "#1f4e79", "#e07b00"
 _SELECTED = "#c0001a"
+_OUTSIDE_WINDOW = "#c9c9c9"  # an extent's part outside its file's contribution window
 _FILE_COLORS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#d62728")
 _HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]  # labels stay legible over bars
 
@@ -142,39 +144,16 @@ def _draw_fleet(
     height = fleet.height_px
     axes.set_xlim(0, axis.width_px)
     axes.set_ylim(height, 0)
-    axes.set_yticks([])
-    for side in ("top", "right", "left"):
-        axes.spines[side].set_visible(False)
-    label_at = blended_transform_factory(axes.transAxes, axes.transData)
+    _bare_rows(axes)
     by_session = fleet.contributions.partition_by("session_id", as_dict=True)
     y = 0
     for index, row in enumerate(fleet.rows):
         row_height = row.height_px
         if index % 2 == 0:
             axes.axhspan(y, y + row_height, color="#f6f7f9", zorder=0, lw=0)
-        axes.text(
-            -0.008,
-            y + row_height / 2 - 6,
-            row.label,
-            transform=label_at,
-            ha="right",
-            va="center",
-            fontsize=9,
-            fontweight="bold",
-            clip_on=False,
-        )
-        count = row.sessions.height
-        axes.text(
-            -0.008,
-            y + row_height / 2 + 7,
-            _count(count, "session"),
-            transform=label_at,
-            ha="right",
-            va="center",
-            fontsize=7.5,
-            color="#666666",
-            clip_on=False,
-        )
+        _row_label(axes, y + row_height / 2 - 6, row.label, fontsize=9, fontweight="bold")
+        sessions = _count(row.sessions.height, "session")
+        _row_label(axes, y + row_height / 2 + 7, sessions, fontsize=7.5, color="#666666")
         placed = zip(row.sessions.iter_rows(named=True), row.lanes, row.label_rooms, strict=True)
         for session, lane, room in placed:
             top = y + ROW_PAD_PX / 2 + lane * LANE_PX + (LANE_PX - _BAR_PX) / 2
@@ -195,12 +174,8 @@ def _draw_fleet(
             color="#555555",
             clip_on=False,
         )
-    positions, labels = axis.ticks()
-    axes.set_xticks(positions, labels, fontsize=8)
+    _time_ticks(axes, axis, grid_zorder=0.5)
     axes.tick_params(axis="x", length=4, color="#888888")
-    for x in positions:
-        axes.axvline(x, color="#e3e3e3", lw=0.8, zorder=0.5)
-    axes.set_xlabel("UTC", fontsize=8, color="#555555", labelpad=2)
     tail = f" · {_count(fleet.session_count, 'session')} · {_span(axis.times[0], axis.times[-1])}"
     _title(
         axes, text, f"Sessions per device · org {org}", tail, axis.width_px, _LEGEND_PX + _CUT_LABEL_PX + 4
@@ -222,6 +197,28 @@ def _draw_fleet(
             Patch(facecolor="#fafafa", edgecolor="#c8c8c8", hatch="////", label="idle time cut out")
         )
     _legend(axes, handles, lift_px=_CUT_LABEL_PX)
+
+
+def _bare_rows(axes: Axes) -> None:
+    """Rows without a frame: no y ticks, only the bottom spine (the time axis) left."""
+    axes.set_yticks([])
+    for side in ("top", "right", "left"):
+        axes.spines[side].set_visible(False)
+
+
+def _row_label(axes: Axes, y: float, label: str, **style: Any) -> None:
+    """A row's label, right-aligned just left of the plot at height ``y`` (in row pixels)."""
+    at = blended_transform_factory(axes.transAxes, axes.transData)
+    axes.text(-0.008, y, label, transform=at, ha="right", va="center", clip_on=False, **style)
+
+
+def _time_ticks(axes: Axes, axis: TimeAxis, grid_zorder: float) -> None:
+    """The axis's UTC ticks under the rows, each with a light grid line across them."""
+    positions, labels = axis.ticks()
+    axes.set_xticks(positions, labels, fontsize=8)
+    for x in positions:
+        axes.axvline(x, color="#e3e3e3", lw=0.8, zorder=grid_zorder)
+    axes.set_xlabel("UTC", fontsize=8, color="#555555", labelpad=2)
 
 
 def _legend(axes: Axes, handles: list[Patch], lift_px: int = 0) -> None:
@@ -360,9 +357,7 @@ def _draw_detail(axes: Axes, detail: Detail, width_px: int, label_px: int, text:
     """One row per topic: its extents by file (faded outside the file's window), windows shaded."""
     session = detail.session
     name = session["name"] or session["session_id"]
-    for side in ("top", "right", "left"):
-        axes.spines[side].set_visible(False)
-    axes.set_yticks([])
+    _bare_rows(axes)
     tail = f" ({session['session_id']}) · {_count(detail.topics.height, 'topic')}"
     tail += f" · {_count(detail.files.height, 'file')}"
     if session["min_timestamp_ns"] is not None:
@@ -395,7 +390,6 @@ def _draw_detail(axes: Axes, detail: Detail, width_px: int, label_px: int, text:
         axes.axvspan(c0, max(c1, c0 + 1), color=colors[file["file_id"]], alpha=0.1, lw=0, zorder=0.4)
         for x in (c0, c1):
             axes.axvline(x, color=colors[file["file_id"]], lw=0.8, ls=(0, (3, 3)), alpha=0.8, zorder=0.5)
-    label_at = blended_transform_factory(axes.transAxes, axes.transData)
     by_topic = detail.extents.partition_by("topic_id", as_dict=True)
     y = 0.0
     for index, topic in enumerate(detail.topics.iter_rows(named=True)):
@@ -403,15 +397,8 @@ def _draw_detail(axes: Axes, detail: Detail, width_px: int, label_px: int, text:
         row_height = lanes * TOPIC_LANE_PX + 6
         if index % 2 == 0:
             axes.axhspan(y, y + row_height, color="#f6f7f9", zorder=0.2, lw=0)
-        axes.text(
-            -0.008,
-            y + row_height / 2,
-            text.fit(topic["name"], label_px, 8) or topic["name"],
-            transform=label_at,
-            ha="right",
-            va="center",
-            fontsize=8,
-            clip_on=False,
+        _row_label(
+            axes, y + row_height / 2, text.fit(topic["name"], label_px, 8) or topic["name"], fontsize=8
         )
         extents = by_topic.get((topic["topic_id"],))
         if extents is not None:
@@ -419,11 +406,7 @@ def _draw_detail(axes: Axes, detail: Detail, width_px: int, label_px: int, text:
                 top = y + 3 + lane_rows["lane"][0] * TOPIC_LANE_PX + (TOPIC_LANE_PX - _TOPIC_BAR_PX) / 2
                 _draw_extents(axes, axis, lane_rows, top, colors[file_id[0]])
         y += row_height
-    positions, labels = axis.ticks()
-    axes.set_xticks(positions, labels, fontsize=8)
-    for x in positions:
-        axes.axvline(x, color="#e3e3e3", lw=0.8, zorder=0.3)
-    axes.set_xlabel("UTC", fontsize=8, color="#555555", labelpad=2)
+    _time_ticks(axes, axis, grid_zorder=0.3)
     handles = [
         Patch(
             facecolor=colors[f["file_id"]],
@@ -432,7 +415,7 @@ def _draw_detail(axes: Axes, detail: Detail, width_px: int, label_px: int, text:
         )
         for f in detail.files.iter_rows(named=True)
     ][:6]
-    handles.append(Patch(facecolor="#c9c9c9", label="outside its file's window"))
+    handles.append(Patch(facecolor=_OUTSIDE_WINDOW, label="outside its file's window"))
     handles.append(
         Patch(facecolor="#888888", alpha=0.12, edgecolor="#888888", ls="--", label="contribution window")
     )
@@ -441,20 +424,24 @@ def _draw_detail(axes: Axes, detail: Detail, width_px: int, label_px: int, text:
 
 def _draw_extents(axes: Axes, axis: TimeAxis, extents: pl.DataFrame, top: float, color: str) -> None:
     """Extents as bars: the whole extent faded, its part inside the file's window in the file's colour."""
-    x0 = axis.x(extents["min_wall_ns"].to_numpy())
-    x1 = np.maximum(axis.x(extents["max_wall_ns"].to_numpy()), x0 + 1.5)
-    axes.broken_barh(
-        list(zip(x0, x1 - x0, strict=True)), (top, _TOPIC_BAR_PX), facecolors="#c9c9c9", lw=0, zorder=1
-    )
+    whole_lo, whole_hi = extents["min_wall_ns"].to_numpy(), extents["max_wall_ns"].to_numpy()
+    _bars(axes, axis, whole_lo, whole_hi, top, _OUTSIDE_WINDOW, zorder=1)
     inside = extents.filter(pl.col("in_window"))
     if inside.is_empty():
         return
     lo = np.maximum(inside["min_wall_ns"].to_numpy(), inside["window_min_ns"].to_numpy())
     hi = np.minimum(inside["max_wall_ns"].to_numpy(), inside["window_max_ns"].to_numpy())
-    i0 = axis.x(lo)
-    i1 = np.maximum(axis.x(hi), i0 + 1.5)
+    _bars(axes, axis, lo, hi, top, color, zorder=2)
+
+
+def _bars(
+    axes: Axes, axis: TimeAxis, lo_ns: np.ndarray, hi_ns: np.ndarray, top: float, color: str, zorder: int
+) -> None:
+    """One topic lane's bars from ``lo_ns`` to ``hi_ns``, each at least 1.5 px wide."""
+    x0 = axis.x(lo_ns)
+    x1 = np.maximum(axis.x(hi_ns), x0 + 1.5)
     axes.broken_barh(
-        list(zip(i0, i1 - i0, strict=True)), (top, _TOPIC_BAR_PX), facecolors=color, lw=0, zorder=2
+        list(zip(x0, x1 - x0, strict=True)), (top, _TOPIC_BAR_PX), facecolors=color, lw=0, zorder=zorder
     )
 
 
