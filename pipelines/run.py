@@ -11,7 +11,6 @@ import argparse
 import contextlib
 import os
 import tempfile
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -25,10 +24,9 @@ from dagster import (
 
 from pipelines.definitions import fleet_job_for
 from pipelines.defs.resources import CatalogResource, FleetResource
-from sessions_lib import Device, Session
 from sessions_lib.client import Client
 from sessions_lib.inference import acting_org
-from sessions_lib.model.timestamps import format_ns
+from sessions_lib.surfaces.summary import summarize_by_device
 
 PROBLEM_FILES = """
 SELECT d.name, f.relative_path, f.ingest_status, f.ingest_error, f.device_id
@@ -136,22 +134,8 @@ def temporary_instance() -> Iterator[DagsterInstance]:
 
 def fleet_summary(client: Client, org_id: str) -> str:
     """Sessions per device with their bounds and topic counts, then the files that need a look."""
-    sessions_by_device: dict[str, list[Session]] = defaultdict(list)
-    for session in Session.for_org(org_id, roboto_client=client):
-        for device_id in session.list_devices() or ["(no device)"]:
-            sessions_by_device[device_id].append(session)
-    names = {d.device_id: d.name for d in Device.for_org(org_id, roboto_client=client)}
-    lines = []
-    for device_id in sorted(sessions_by_device):
-        sessions = sessions_by_device[device_id]
-        lines.append(f"{names.get(device_id, device_id)} ({device_id}): {len(sessions)} session(s)")
-        for s in sorted(sessions, key=lambda s: (s.min_timestamp_ns is None, s.min_timestamp_ns or 0)):
-            topics = sum(1 for _ in s.list_topics())
-            files = sum(1 for _ in s.list_files())
-            lines.append(
-                f"  {s.name or s.session_id:<36} {format_ns(s.min_timestamp_ns)} .. "
-                f"{format_ns(s.max_timestamp_ns)}  {files} file(s), {topics} topic(s)"
-            )
+    by_device = summarize_by_device(org_id, roboto_client=client)
+    lines = [by_device] if by_device else []
     problems = client.catalog.read(lambda tx: tx.rows(PROBLEM_FILES, org_id=org_id))
     if problems:
         lines.append("problems:")

@@ -28,7 +28,8 @@ from sessions_lib import (
 )
 from sessions_lib.store.inferred import replace_inferred_sessions
 from sessions_lib.surfaces.frames import sessions_frame
-from sessions_lib.surfaces.timeline import _TimeAxis, draw_timeline
+from sessions_lib.surfaces.timeline import draw_timeline
+from sessions_lib.surfaces.timeline.axis import TimeAxis
 from tests.conftest import EPOCH_2026_NS, SECOND_NS, Recordings
 
 HOUR_NS = 3600 * SECOND_NS
@@ -224,7 +225,7 @@ def test_the_time_axis_cuts_long_idle_stretches_and_keeps_order():
         (t0 + 2 * HOUR_NS, t0 + 3 * HOUR_NS),
         (t0 + 48 * HOUR_NS, t0 + 49 * HOUR_NS),
     ]
-    axis = _TimeAxis.fitted(sessions, 1000, None, None)
+    axis = TimeAxis.fitted(sessions, 1000, None, None)
     assert (
         len(axis.cuts) == 1
     )  # the two days between the 2nd and 3rd session, not the hour between 1st and 2nd
@@ -233,7 +234,7 @@ def test_the_time_axis_cuts_long_idle_stretches_and_keeps_order():
     xs = axis.x([t for s in sessions for t in s])
     assert np.all(np.diff(xs) > 0) and xs[0] >= 0 and xs[-1] <= axis.width_px <= 1000
     # a chosen range keeps its ends on the axis
-    ranged = _TimeAxis.fitted(sessions[:1], 1000, t0 - 10 * HOUR_NS, t0 + 10 * HOUR_NS)
+    ranged = TimeAxis.fitted(sessions[:1], 1000, t0 - 10 * HOUR_NS, t0 + 10 * HOUR_NS)
     assert (ranged.times[0], ranged.times[-1]) == (t0 - 10 * HOUR_NS, t0 + 10 * HOUR_NS)
     positions, labels = ranged.ticks()
     assert labels and all(b - a >= 50 for a, b in itertools.pairwise(positions))

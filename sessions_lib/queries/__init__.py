@@ -13,6 +13,9 @@ Two queries stand apart from that chain: ``DEVICE_ACTIVITY`` (what inference rea
 ``WINDOW_TOPICS`` (the topics with data in a wall-clock window). Extents are filtered on their
 stored wall clock (``min_wall_ns``, ``max_wall_ns``), the columns they are kept sorted by, so the
 scans skip the Parquet files and row groups outside the windows asked about.
+
+The surfaces' longer queries sit in subfolders by concern, read with ``query_sql``:
+``views/`` (the SQL views of ``surfaces.sql``) and ``frames/`` (the polars frames).
 """
 
 from collections.abc import Container
@@ -40,7 +43,7 @@ WHERE org_id = $org_id
 def query_sql(path: str) -> str:
     """The SQL text of a named query, by its path in this folder without ``.sql``
     (``"rules/session_bounds"``, ``"pages/sessions"``)."""
-    return resources.files(__package__).joinpath(f"{path}.sql").read_text()
+    return resources.files(__package__).joinpath(*f"{path}.sql".split("/")).read_text()
 
 
 def rule_sql(name: str) -> str:

@@ -29,6 +29,7 @@ import polars as pl
 
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.errors import CatalogError, NotFoundError
+from sessions_lib.queries import query_sql
 from sessions_lib.surfaces.sql import connect
 
 # Parameters are DuckDB variables (``getvariable``), set per connection with their types: a
@@ -42,27 +43,10 @@ _VARIABLE_TYPES = {
     "start_ns": "BIGINT",
     "end_ns": "BIGINT",
 }
-_SESSIONS = """
-SELECT s.session_id, s.name, s.origin, b.min_timestamp_ns, b.max_timestamp_ns,
-       coalesce(d.device_ids, []::VARCHAR[]) AS device_ids,
-       coalesce(f.file_count, 0)::BIGINT AS file_count,
-       coalesce(t.topic_count, 0)::BIGINT AS topic_count
-FROM lake.main.sessions AS s
-LEFT JOIN session_bounds AS b ON b.session_id = s.session_id
-LEFT JOIN (SELECT session_id, list(device_id ORDER BY device_id) AS device_ids
-           FROM device_sessions GROUP BY session_id) AS d ON d.session_id = s.session_id
-LEFT JOIN (SELECT session_id, count(*) AS file_count
-           FROM session_files GROUP BY session_id) AS f ON f.session_id = s.session_id
-LEFT JOIN (SELECT session_id, count(*) AS topic_count
-           FROM session_topics GROUP BY session_id) AS t ON t.session_id = s.session_id
-WHERE s.org_id = getvariable('org_id')
-  AND (getvariable('device_id') IS NULL OR list_contains(d.device_ids, getvariable('device_id')))
-  AND (getvariable('name_contains') IS NULL
-       OR contains(lower(s.name), lower(getvariable('name_contains'))))
-  AND (getvariable('start_ns') IS NULL OR b.max_timestamp_ns >= getvariable('start_ns'))
-  AND (getvariable('end_ns') IS NULL OR b.min_timestamp_ns <= getvariable('end_ns'))
-ORDER BY b.min_timestamp_ns NULLS LAST, s.session_id
-"""
+
+# The longer queries are files in sessions_lib/queries/frames/; short lookups stay here.
+_SESSIONS = query_sql("frames/sessions")
+_EXTENTS = query_sql("frames/extents")
 
 _CONTRIBUTIONS = """
 SELECT * FROM session_files
@@ -74,26 +58,6 @@ _TOPICS = """
 SELECT topic_id, name FROM session_topics
 WHERE session_id = getvariable('session_id')
 ORDER BY name, topic_id
-"""
-
-# Each extent on a file the session holds, in wall clock, and whether it overlaps (closed
-# intervals) its own file's contribution window: the per-extent form of ``session_topics.sql``.
-_EXTENTS = """
-SELECT t.topic_id, t.name AS topic_name, te.file_id, sf.relative_path, tp.partition_key,
-       te.timeline_source, te.min_timestamp, te.max_timestamp, te.unix_epoch_offset_ns,
-       te.min_timestamp + te.unix_epoch_offset_ns AS min_wall_ns,
-       te.max_timestamp + te.unix_epoch_offset_ns AS max_wall_ns,
-       sf.window_min_ns, sf.window_max_ns,
-       coalesce(te.min_timestamp + te.unix_epoch_offset_ns <= sf.window_max_ns
-                AND te.max_timestamp + te.unix_epoch_offset_ns >= sf.window_min_ns, false) AS in_window
-FROM session_files AS sf
-JOIN lake.main.timeline_extents AS te
-    ON te.org_id = getvariable('org_id') AND te.file_id = sf.file_id
-JOIN lake.main.topic_partitions AS tp ON tp.org_id = te.org_id AND tp.topic_part_id = te.topic_part_id
-JOIN lake.main.topics AS t ON t.org_id = tp.org_id AND t.topic_id = tp.topic_id
-WHERE sf.session_id = getvariable('session_id')
-  AND (getvariable('topic_name') IS NULL OR t.name = getvariable('topic_name'))
-ORDER BY t.name, t.topic_id, min_wall_ns, te.file_id, tp.partition_key
 """
 
 _DEVICES = """
@@ -122,8 +86,12 @@ def sessions_frame(
 
     >>> sessions_frame(device_id="dv_falcon", start_ns=t0).select("name", "start").collect()  # doctest: +SKIP
     """
-    filters = dict(device_id=device_id, name_contains=name_contains, start_ns=start_ns, end_ns=end_ns)
-    return _lazy_from(OrgFrames(org_id, roboto_client), lambda frames: frames.sessions(**filters))
+    return _lazy_from(
+        OrgFrames(org_id, roboto_client),
+        lambda frames: frames.sessions(
+            device_id=device_id, name_contains=name_contains, start_ns=start_ns, end_ns=end_ns
+        ),
+    )
 
 
 def contributions_frame(org_id: str | None = None, *, roboto_client: Client | None = None) -> pl.LazyFrame:

@@ -25,7 +25,7 @@ import duckdb
 
 from sessions_lib.catalog import LAKE
 from sessions_lib.client import Client, resolve_client
-from sessions_lib.queries import with_rules
+from sessions_lib.queries import query_sql, with_rules
 
 # The org's contributions, named with the full table path: the view ``session_files`` below would
 # otherwise shadow the table inside the rules.
@@ -34,21 +34,10 @@ _ORG_CONTRIBUTIONS = f"SELECT * FROM {LAKE}.main.session_files WHERE org_id = $o
 VIEWS: dict[str, str] = {
     "session_bounds": with_rules(_ORG_CONTRIBUTIONS)
     + "SELECT session_id, min_timestamp_ns, max_timestamp_ns FROM session_bounds",
-    "session_files": with_rules(_ORG_CONTRIBUTIONS)
-    + """
-SELECT cw.session_id, cw.file_id, f.dataset_id, f.relative_path, f.device_id,
-       cw.range_min_timestamp_ns, cw.range_max_timestamp_ns, cw.window_min_ns, cw.window_max_ns
-FROM contribution_windows AS cw
-JOIN files AS f ON f.org_id = cw.org_id AND f.file_id = cw.file_id""",
+    "session_files": with_rules(_ORG_CONTRIBUTIONS) + query_sql("views/session_files"),
     "session_topics": with_rules(_ORG_CONTRIBUTIONS)
     + "SELECT session_id, topic_id, name FROM session_topics",
-    "device_sessions": """
-SELECT sd.device_id, d.name AS device_name, s.session_id, s.name AS session_name,
-       s.min_timestamp_ns, s.max_timestamp_ns, s.origin
-FROM session_devices AS sd
-JOIN sessions AS s ON s.org_id = sd.org_id AND s.session_id = sd.session_id
-JOIN devices AS d ON d.org_id = sd.org_id AND d.device_id = sd.device_id
-WHERE sd.org_id = $org_id""",
+    "device_sessions": query_sql("views/device_sessions"),
 }
 
 
