@@ -15,10 +15,9 @@ from sessions_lib.ingest import (
     plan_batches,
     recording_paths,
 )
-from tests.benchmarks import bench_ingest_workers
-from tests.test_pipeline_end_to_end import catalog_content
+from tests.helpers import catalog_content
 
-FLEET = Path(__file__).resolve().parents[1] / "data" / "fleet"
+FLEET = Path(__file__).resolve().parents[2] / "data" / "fleet"
 
 
 @pytest.fixture
@@ -93,14 +92,3 @@ def test_processes_registering_one_folder_at_once_make_one_dataset(
     rows = client.catalog.read(lambda tx: tx.rows("SELECT dataset_id, root_path FROM datasets"))
     assert ids[0] == ids[1]
     assert rows == [(ids[0], str(folder.resolve()))]
-
-
-def test_the_workers_benchmark_runs_end_to_end(tmp_path: Path):
-    """Timings are reported, never asserted; both catalogs must hold the same rows. In-process
-    against 2 processes: the 1-process run is the 2-process code with another limit, and slow."""
-    shape = bench_ingest_workers.FolderShape(copies=0, telemetry_files=2, telemetry_rows=2_000)
-    result = bench_ingest_workers.run(catalog=str(tmp_path / "catalogs"), workers=(0, 2), shape=shape)
-    assert result["files"] == 2 and result["batches"] == 2
-    assert result["stored"] == (2, 2, 2)  # files, topic partitions, extents: one each
-    assert set(result["seconds"]) == {0, 2} and all(s > 0 for s in result["seconds"].values())
-    assert result["speedup"] > 0 and result["batch_speedup"] > 0 and result["reading_speedup"] > 0

@@ -13,8 +13,8 @@ message with mcap's readers: the streaming ``NonSeekingReader`` in file order (t
 the first, ~1 GB of memory for a 1 GB file.) It prints a table and the ratio of the faster pass to
 ``read()`` (goal >= 100).
 
-    python -m tests.benchmarks.bench_mcap                     # 100 MB and 1,000 MB, uncompressed
-    python -m tests.benchmarks.bench_mcap --sizes 50 500 --compression zstd
+    python -m benchmarks.bench_mcap                     # 100 MB and 1,000 MB, uncompressed
+    python -m benchmarks.bench_mcap --sizes 50 500 --compression zstd
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from sessions_lib.ingest import recording_paths
 from sessions_lib.readers import read_recording
 from sessions_lib.records import Recording
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 TRUTH: dict[str, Any] = json.loads((DATA / "ground_truth.json").read_text(encoding="utf-8"))
 FLEET = DATA / TRUTH["dataset_folder"]
 DEVICES: dict[str, Any] = YAML(typ="safe").load((DATA / "devices.yaml").read_text(encoding="utf-8"))

@@ -13,10 +13,10 @@ from dagster import DagsterInstance
 from pipelines.run import run_fleet
 from sessions_lib import Client, Session
 from sessions_lib.records import SessionFile
-from tests.benchmarks.bench_ingest_workers import batch_step_spans
 from tests.conftest import table_contents
+from tests.helpers import batch_step_spans, catalog_content, duplicate_keys
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 @pytest.fixture
@@ -38,59 +38,6 @@ def stored_sessions(client: Client) -> dict[tuple, list[tuple]]:
             for f in session.list_files()
         )
     return result
-
-
-# Every table's rows by what identifies them in the domain (paths, names, stable ids) rather than the
-# random ids a run draws, without creation times: two runs over one folder store equal contents.
-CATALOG_CONTENT = {
-    "devices": "SELECT device_id, name, device_type, metadata FROM devices",
-    "datasets": "SELECT dataset_id, name, root_path FROM datasets",
-    "files": """SELECT dataset_id, relative_path, uri, size_bytes, format, content_hash, device_id,
-        ingest_status, ingest_error, read_method, anchored, notes, identifiers FROM files""",
-    "topics": "SELECT topic_id, name FROM topics",
-    "topic_partitions": """SELECT f.relative_path, p.topic_id, p.device_id, p.schema_name,
-        p.schema_encoding, p.message_count, p.partition_key, p.row_start, p.row_end
-        FROM topic_partitions AS p LEFT JOIN files AS f USING (file_id)""",
-    "timeline_extents": """SELECT f.relative_path, p.topic_id, p.partition_key, e.timeline_source,
-        e.min_timestamp, e.max_timestamp, e.unix_epoch_offset_ns
-        FROM timeline_extents AS e LEFT JOIN topic_partitions AS p USING (topic_part_id)
-        LEFT JOIN files AS f ON f.file_id = e.file_id""",
-    "activity_intervals": """SELECT f.relative_path, a.kind, a.start_ns, a.end_ns
-        FROM activity_intervals AS a LEFT JOIN files AS f USING (file_id)""",
-    "sessions": """SELECT session_id, name, min_timestamp_ns, max_timestamp_ns, origin, description,
-        tags, metadata FROM sessions""",
-    "session_files": """SELECT sf.session_id, f.relative_path, sf.range_min_timestamp_ns,
-        sf.range_max_timestamp_ns FROM session_files AS sf LEFT JOIN files AS f USING (file_id)""",
-    "session_devices": "SELECT session_id, device_id FROM session_devices",
-}
-# Keys that must be unique: a second row for one of them is a duplicate a concurrent writer made.
-CATALOG_KEYS = {
-    "files": "SELECT org_id, dataset_id, relative_path FROM files",
-    "file ids": "SELECT file_id FROM files",
-    "topics": "SELECT org_id, name FROM topics",
-    "topic ids": "SELECT topic_id FROM topics",
-    "topic partitions": "SELECT file_id, topic_id, partition_key FROM topic_partitions",
-    "datasets": "SELECT org_id, root_path FROM datasets",
-    "sessions": "SELECT session_id FROM sessions",
-}
-
-
-def catalog_content(client: Client) -> dict[str, list[tuple]]:
-    """Every table as sorted rows of :data:`CATALOG_CONTENT` (duplicates kept, so they count)."""
-    return client.catalog.read(
-        lambda tx: {table: sorted(tx.rows(sql), key=repr) for table, sql in CATALOG_CONTENT.items()}
-    )
-
-
-def duplicate_keys(client: Client) -> dict[str, list[tuple]]:
-    """Keys of :data:`CATALOG_KEYS` held by more than one row."""
-    return client.catalog.read(
-        lambda tx: {
-            what: rows
-            for what, sql in CATALOG_KEYS.items()
-            if (rows := tx.rows(f"SELECT * FROM ({sql}) GROUP BY ALL HAVING count(*) > 1"))
-        }
-    )
 
 
 def expected_sessions(truth: dict) -> dict[tuple, list[tuple]]:

@@ -16,7 +16,6 @@ from polars.testing import assert_frame_equal
 from sessions_lib.errors import InvalidRequestError
 from sessions_lib.ids import stable_id
 from sessions_lib.inference import InferenceRules, InferredSessions, infer_sessions
-from tests.benchmarks import bench_inference
 
 S = 10**9
 T0 = 1_700_000_000 * S  # 2023-11-14T22:13:20Z
@@ -603,10 +602,3 @@ def test_unrelated_activity_leaves_ids_alone(fleet: tuple[list[Row], list[Dev]])
     ]
     after = infer(rows + later, [*devices, newcomer], PROPERTY_RULES)
     assert set(before.sessions["session_id"]) <= set(after.sessions["session_id"])
-
-
-def test_the_benchmark_runs_at_a_small_size():
-    results = bench_inference.run(rows=10_000, devices=100, repeats=1)
-    assert results["sort_s"] > 0 and results["infer_s"] > 0 and results["ratio"] > 0
-    assert results["sessions"] > 0
-    assert results["infer_rss_before_mib"] > 0 and results["infer_peak_growth_mib"] >= 0

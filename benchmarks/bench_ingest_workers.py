@@ -16,9 +16,9 @@ The catalog is one setting, passed through as given: a folder (each run gets a f
 it) or a PostgreSQL URL with ``--data-path s3://...`` (each run gets a fresh org in it, so the
 second run starts from a catalog the first one made slightly bigger).
 
-    python -m tests.benchmarks.bench_ingest_workers                         # catalogs in a temp folder
-    python -m tests.benchmarks.bench_ingest_workers --catalog /tmp/bench --repeats 3
-    python -m tests.benchmarks.bench_ingest_workers --catalog postgresql://me@db/fleet --data-path s3://lake/bench/
+    python -m benchmarks.bench_ingest_workers                         # catalogs in a temp folder
+    python -m benchmarks.bench_ingest_workers --catalog /tmp/bench --repeats 3
+    python -m benchmarks.bench_ingest_workers --catalog postgresql://me@db/fleet --data-path s3://lake/bench/
 """
 
 from __future__ import annotations
@@ -39,17 +39,16 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from dagster import DagsterEventType, DagsterInstance
 from ruamel.yaml import YAML
 
 from pipelines.resources import CatalogResource, FleetResource
 from pipelines.run import execute_fleet, temporary_instance
 from sessions_lib.ingest import recording_paths
 from sessions_lib.readers import read_recording
+from tests.helpers import batch_step_spans
 
-DATA = Path(__file__).resolve().parents[2] / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 INGESTION_ASSETS = ("dataset_files", "device_metadata", "topic_extents")
-BATCH_STEP = "topic_extents.read_file_batch["  # step keys of the mapped ingestion steps
 TELEMETRY_DEVICES = ("falcon", "hawk", "rover1")  # folders data/devices.yaml maps to a device
 TELEMETRY_START_NS = 1_776_643_200 * 10**9  # 2026-04-20T00:00:00Z
 TELEMETRY_PERIOD_NS = 10_000_000  # 100 Hz
@@ -119,44 +118,6 @@ def time_ingestion(
         "files": counts[0],
         "partitions": counts[1],
         "extents": counts[2],
-    }
-
-
-@dataclass(frozen=True)
-class StepSpan:
-    """When one batch step's process was launched, when its op started and ended, and its pid."""
-
-    launched: float
-    started: float
-    ended: float
-    pid: str
-
-
-def batch_step_spans(instance: DagsterInstance) -> dict[str, StepSpan]:
-    """The ingestion batch steps of the one run ``instance`` holds, by step key."""
-    (run,) = instance.get_runs()
-    times: dict[str, dict[str, float | str]] = {}
-    for entry in instance.all_logs(run.run_id):
-        event = entry.dagster_event
-        if event is None or not (event.step_key or "").startswith(BATCH_STEP):
-            continue
-        step = times.setdefault(event.step_key, {})
-        if event.event_type == DagsterEventType.STEP_WORKER_STARTING:
-            step["launched"] = entry.timestamp
-        elif event.event_type == DagsterEventType.STEP_WORKER_STARTED:
-            step["pid"] = event.event_specific_data.metadata["pid"].value
-        elif event.event_type == DagsterEventType.STEP_START:
-            step["started"] = entry.timestamp
-        elif event.event_type == DagsterEventType.STEP_SUCCESS:
-            step["ended"] = entry.timestamp
-    return {
-        key: StepSpan(
-            launched=float(step.get("launched", step["started"])),  # in-process: no process launched
-            started=float(step["started"]),
-            ended=float(step["ended"]),
-            pid=str(step.get("pid", "")),
-        )
-        for key, step in times.items()
     }
 
 

@@ -11,8 +11,8 @@ Rows are built column-wise with numpy and written in bulk, as Arrow batches thro
 ``Tx.insert_arrow``, never row by row; the command then compacts the catalog into its sorted
 layout. Shrink the shape (``--devices``) for quick runs:
 
-    python -m tests.benchmarks.synthetic_fleet /tmp/fleet                  # 10,000 devices
-    python -m tests.benchmarks.synthetic_fleet /tmp/small --devices 100
+    python -m benchmarks.synthetic_fleet /tmp/fleet                  # 10,000 devices
+    python -m benchmarks.synthetic_fleet /tmp/small --devices 100
 """
 
 from __future__ import annotations

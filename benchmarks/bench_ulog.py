@@ -3,8 +3,8 @@
 Both run alternately on the same file (the largest real ULog by default), each timing is the median
 of ``repeats``; the report gives both and their ratio (goal: ``read`` >= 10x faster).
 
-    python -m tests.benchmarks.bench_ulog                       # the largest real ULog, 7 repetitions
-    python -m tests.benchmarks.bench_ulog --path flight.ulg --repeats 15
+    python -m benchmarks.bench_ulog                       # the largest real ULog, 7 repetitions
+    python -m benchmarks.bench_ulog --path flight.ulg --repeats 15
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from sessions_lib.cli import app, iso_ns, parse_timestamp_ns
 ORG = "org_local"
 S = 1_000_000_000
 T0 = 1_776_902_400 * S  # 2026-04-23T00:00:00Z
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 
 # The caller is fixed here, whatever the developer's environment says.
 runner = CliRunner(env={"SESSIONS_ORG_IDS": ORG, "SESSIONS_USER": "cli-tester", "SESSIONS_CATALOG": None})

@@ -18,8 +18,8 @@ and row groups the query read (goal <= 2%). Reads are measured, not estimated: D
 file-system log records each read of a data file, and each read is mapped to the row groups whose
 bytes it covers (from the files' Parquet footers). Both catalogs must give the same answers.
 
-    python -m tests.benchmarks.bench_fleet_queries                          # 10,000 devices
-    python -m tests.benchmarks.bench_fleet_queries --devices 200 --samples 5
+    python -m benchmarks.bench_fleet_queries                          # 10,000 devices
+    python -m benchmarks.bench_fleet_queries --devices 200 --samples 5
 """
 
 from __future__ import annotations
@@ -38,11 +38,11 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from benchmarks.synthetic_fleet import ORG_ID, Fleet, FleetShape, build_fleet, write_fleet
 from sessions_lib import Client, Session
 from sessions_lib.catalog import Catalog
 from sessions_lib.queries import WINDOW_TOPICS
 from sessions_lib.session import SESSION_TOPICS_PAGE
-from tests.benchmarks.synthetic_fleet import ORG_ID, Fleet, FleetShape, build_fleet, write_fleet
 
 HOUR_NS = 3_600 * 10**9
 LAID_OUT, BASELINE = "laid out", "baseline"

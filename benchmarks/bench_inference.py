@@ -9,8 +9,8 @@ frame (best of ``repeats``); peak memory is each operation's growth of peak RSS 
 then runs the operation (tracemalloc does not see polars' Rust allocations; jemalloc is told to
 return freed pages at once, so RSS follows live memory).
 
-    python -m tests.benchmarks.bench_inference                     # 1,000,000 windows, 10,000 devices
-    python -m tests.benchmarks.bench_inference --rows 100000 --devices 1000
+    python -m benchmarks.bench_inference                     # 1,000,000 windows, 10,000 devices
+    python -m benchmarks.bench_inference --rows 100000 --devices 1000
 
 Goal: inference <= 3x the sort.
 """
@@ -105,7 +105,7 @@ def peak_memory_mib(operation: str, activity: pl.DataFrame, device_table: pl.Dat
     with tempfile.TemporaryDirectory() as folder:
         activity.write_parquet(Path(folder) / "activity.parquet")
         device_table.write_parquet(Path(folder) / "devices.parquet")
-        command = [sys.executable, "-m", "tests.benchmarks.bench_inference", "--memory-of", operation, folder]
+        command = [sys.executable, "-m", "benchmarks.bench_inference", "--memory-of", operation, folder]
         # jemalloc (polars' allocator) returns freed pages at once, so RSS follows live memory.
         environment = {**os.environ, "_RJEM_MALLOC_CONF": "dirty_decay_ms:0,muzzy_decay_ms:0"}
         output = subprocess.run(command, check=True, capture_output=True, text=True, env=environment).stdout

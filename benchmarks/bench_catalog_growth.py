@@ -7,9 +7,9 @@ each checkpoint, then runs the maintenance step (``Catalog.compact``, what the
 ``catalog_maintenance`` asset runs, here with a retention window of zero so every superseded
 snapshot is expired) and reports the same again.
 
-    python -m tests.benchmarks.bench_catalog_growth                          # 100,000 calls, SQLite
-    python -m tests.benchmarks.bench_catalog_growth --maintain-every 25000   # as a schedule would
-    python -m tests.benchmarks.bench_catalog_growth --catalog postgresql://... --data-path s3://...
+    python -m benchmarks.bench_catalog_growth                          # 100,000 calls, SQLite
+    python -m benchmarks.bench_catalog_growth --maintain-every 25000   # as a schedule would
+    python -m benchmarks.bench_catalog_growth --catalog postgresql://... --data-path s3://...
 """
 
 from __future__ import annotations

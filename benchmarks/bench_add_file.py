@@ -10,8 +10,8 @@ Two ways to fill the catalog:
   small writes inlined in the metadata database until maintenance flushes them, so this mode times
   ``add_file`` before and after ``Catalog.compact()`` and reports the catalog's size on disk.
 
-    python -m tests.benchmarks.bench_add_file                          # bulk: 1,000 vs 100,000
-    python -m tests.benchmarks.bench_add_file --fill small --sizes 1000 10000
+    python -m benchmarks.bench_add_file                          # bulk: 1,000 vs 100,000
+    python -m benchmarks.bench_add_file --fill small --sizes 1000 10000
 """
 
 from __future__ import annotations
