@@ -26,13 +26,13 @@ def names(session: Session) -> list[str]:
 # -- create, properties, from_id -------------------------------------------------------------
 
 
-def test_create_sets_every_property(client: Client, recordings: Recordings):
+def test_create_sets_every_property(client: Client, recordings: Recordings, org_id: str):
     device = recordings.device()
     before = datetime.now(UTC)
     session = Session.create(name="flight-1", device_ids=[device], roboto_client=client)
     assert session.session_id.startswith("se_")
     assert session.name == "flight-1"
-    assert session.org_id == "org_a"
+    assert session.org_id == org_id
     assert session.created_by == session.modified_by == "tester"
     assert before <= session.created <= datetime.now(UTC)
     assert session.modified == session.created
@@ -170,13 +170,13 @@ def test_list_files_is_ordered_by_file_id_across_pages(client: Client, recording
 # -- topics ---------------------------------------------------------------------------------
 
 
-def test_list_topics_deduplicates_and_orders(client: Client, recordings: Recordings):
+def test_list_topics_deduplicates_and_orders(client: Client, recordings: Recordings, org_id: str):
     a = recordings.file({"/imu": [(0, 10), (20, 30)], "/gps": [(0, 30)], "/cam": [(5, 6)]})
     b = recordings.file({"/imu": [(40, 50)], "/zeta": [(40, 41)]})
     session = Session.create(roboto_client=client).add_files([SessionFile(a.file_id), SessionFile(b.file_id)])
     topics = list(session.list_topics())
     assert [t.name for t in topics] == ["/cam", "/gps", "/imu", "/zeta"]
-    assert all(isinstance(t, TopicIdentityRecord) and t.org_id == "org_a" for t in topics)
+    assert all(isinstance(t, TopicIdentityRecord) and t.org_id == org_id for t in topics)
     assert len({t.topic_id for t in topics}) == 4
 
 

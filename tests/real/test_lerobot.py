@@ -87,6 +87,7 @@ def test_v2_layout_one_file_per_episode(copy: Path):
     assert recording.topics[0].row_range == (0, 90)
 
 
+@pytest.mark.fresh_catalog  # reads the files of every org
 def test_ingesting_a_dataset_folder_registers_only_its_data_files(client: Client, copy: Path):
     report = ingest_folder(copy, roboto_client=client)
     assert report.registered == (DATA.as_posix(),) and report.failed == ()

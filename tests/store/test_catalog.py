@@ -18,6 +18,8 @@ TABLES = {
     "sessions", "session_files", "session_devices", "activity_intervals",
 }  # fmt: skip
 
+pytestmark = pytest.mark.fresh_catalog  # transactions on a catalog of their own, counting every row
+
 
 def lake_tables(catalog: Catalog) -> list[str]:
     return [

@@ -14,14 +14,16 @@ from tests.conftest import Recordings
 
 
 @pytest.mark.backends("sqlite", "postgres")
-def test_window_topics_use_the_wall_clock_and_closed_bounds(client: Client, recordings: Recordings) -> None:
+def test_window_topics_use_the_wall_clock_and_closed_bounds(
+    client: Client, recordings: Recordings, org_id: str, other_org_id: str
+) -> None:
     boot_ns = 1_000_000
     recordings.file({"/gps": [(100, 200)]})
     recordings.file({"/imu": [(5, 50), (60, 90)], "/empty": []}, offset_ns=boot_ns)
 
     def window(start_ns: int, end_ns: int) -> list[str]:
         rows = client.catalog.read(
-            lambda tx: tx.rows(WINDOW_TOPICS, org_id="org_a", start_ns=start_ns, end_ns=end_ns)
+            lambda tx: tx.rows(WINDOW_TOPICS, org_id=org_id, start_ns=start_ns, end_ns=end_ns)
         )
         return [name for _, _, name in rows]
 
@@ -30,10 +32,10 @@ def test_window_topics_use_the_wall_clock_and_closed_bounds(client: Client, reco
     assert window(boot_ns + 51, boot_ns + 59) == []  # the gap between two extents
     assert window(5, 50) == []  # the stored clock is not the wall clock
     assert window(0, 2 * boot_ns) == ["/gps", "/imu"]
-    other_org = client.as_caller(org_ids=["org_b"])
+    other_org = client.as_caller(org_ids=[other_org_id])
     assert (
         other_org.catalog.read(
-            lambda tx: tx.rows(WINDOW_TOPICS, org_id="org_b", start_ns=0, end_ns=2 * boot_ns)
+            lambda tx: tx.rows(WINDOW_TOPICS, org_id=other_org_id, start_ns=0, end_ns=2 * boot_ns)
         )
         == []
     )
@@ -61,17 +63,20 @@ def test_registered_extents_and_partitions_store_their_wall_clock(
     assert partitions == [("/empty", None, None), ("/imu", 1_005, 1_090)]
 
 
-def test_a_file_whose_topics_have_no_extents_has_no_window(client: Client, recordings: Recordings) -> None:
+def test_a_file_whose_topics_have_no_extents_has_no_window(
+    client: Client, recordings: Recordings, org_id: str
+) -> None:
     device = recordings.device()
     empty = recordings.file({"/empty": []}, device_id=device)
     full = recordings.file({"/imu": [(10, 20)]}, device_id=device)
-    activity = client.catalog.read(lambda tx: tx.rows(DEVICE_ACTIVITY, org_id="org_a"))
+    activity = client.catalog.read(lambda tx: tx.rows(DEVICE_ACTIVITY, org_id=org_id))
     assert [(file_id, start, end) for _, _, file_id, _, start, end in activity] == [(full.file_id, 10, 20)]
     session = Session.create(roboto_client=client).add_files([empty.file_id, full.file_id])
     assert (session.record.min_timestamp_ns, session.record.max_timestamp_ns) == (10, 20)
 
 
 @pytest.mark.backends("sqlite", "postgres")
+@pytest.mark.fresh_catalog  # maintenance rewrites the whole catalog
 def test_compaction_keeps_answers(client: Client, recordings: Recordings) -> None:
     a = recordings.file({"/a": [(0, 10)], "/b": [(30, 40)]}, offset_ns=100)
     b = recordings.file({"/c": [(500, 600)]})

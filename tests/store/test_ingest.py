@@ -10,6 +10,8 @@ from sessions_lib.errors import ReaderError
 from sessions_lib.ingest import ingest_folder
 from tests.conftest import table_contents
 
+pytestmark = pytest.mark.fresh_catalog  # by_path() reads the files of every org
+
 S = 1_000_000_000
 T0 = 1_776_902_400 * S
 

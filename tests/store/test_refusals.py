@@ -58,12 +58,14 @@ def test_non_integer_range(client: Client, session: Session):
     refused(client, InvalidRequestError, "int64 nanoseconds", lambda: session.add_file("fl_held", 1.5, 2))
 
 
-def test_unknown_file_refuses_the_whole_call(client: Client, recordings: Recordings, session: Session):
+def test_unknown_file_refuses_the_whole_call(
+    client: Client, recordings: Recordings, session: Session, org_id: str
+):
     good = recordings.file({"/gps": [(0, 1)]})
     refused(
         client,
         NotFoundError,
-        r"\['fl_nope'\] not found in org 'org_a'",
+        rf"\['fl_nope'\] not found in org '{org_id}'",
         lambda: session.add_files([SessionFile(good.file_id), SessionFile("fl_nope")]),
     )
     assert [f.file_id for f in session.list_files()] == ["fl_held"]
