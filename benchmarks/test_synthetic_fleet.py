@@ -17,6 +17,8 @@ from benchmarks.synthetic_fleet import MINUTE_NS, ORG_ID, Fleet, FleetShape, bui
 from sessions_lib import Client, Session
 from sessions_lib.queries import ONE_SESSION, WINDOW_TOPICS, with_rules
 
+pytestmark = pytest.mark.bench  # tests of the benchmarks' generator, on fleet-size catalogs
+
 SMALL_FLEET = FleetShape(devices=12, sessions_per_device=3, days=2)
 ROW_GROUP_ROWS = 16_384  # what Catalog.compact() writes
 

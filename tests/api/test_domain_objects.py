@@ -203,6 +203,7 @@ def concurrent_create_session(catalog: str, file_ids: list[str], names: list[str
         device.create_session(name, files=file_ids)
 
 
+@pytest.mark.slow  # two spawned processes racing 8 calls
 @pytest.mark.backends("sqlite", "postgres")
 def test_device_create_session_from_two_processes_makes_one_session(
     client: Client, fleet, catalog_setting: str

@@ -18,6 +18,8 @@ from tests.helpers import batch_step_spans, catalog_content, duplicate_keys
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
+pytestmark = pytest.mark.slow  # each test runs the whole pipeline, some twice
+
 
 @pytest.fixture
 def fleet(tmp_path: Path) -> Path:

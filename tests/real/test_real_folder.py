@@ -12,6 +12,7 @@ REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
 
 
 @pytest.mark.skipif(not REAL.is_dir(), reason="../shared/data/real is not beside the project")
+@pytest.mark.slow  # ingests every real recording
 @pytest.mark.fresh_catalog  # counts the files of every org
 def test_the_real_folder_ingests_and_only_its_notes_fail(client: Client):
     report = ingest_folder(REAL, roboto_client=client)

@@ -9,7 +9,7 @@ from tests.conftest import Recordings
 
 FILES_PER_WORKER = 100
 
-pytestmark = pytest.mark.backends("sqlite", "postgres")
+pytestmark = [pytest.mark.backends("sqlite", "postgres"), pytest.mark.slow]  # 400 writes from 2 processes
 
 
 def add_files_one_by_one(catalog: str, session_id: str, file_ids: list[str], user: str, start) -> int:

@@ -63,6 +63,7 @@ def test_files_per_batch_must_be_positive(client: Client, folder: Path):
         plan_batches(dataset_for_folder(folder, roboto_client=client), folder, files_per_batch=0)
 
 
+@pytest.mark.slow  # ingests the fleet three times
 @pytest.mark.fresh_catalog  # compares every row with a catalog of one folder run
 def test_batches_store_what_one_folder_run_stores(client: Client, folder: Path, tmp_path: Path):
     dataset = dataset_for_folder(folder, roboto_client=client)

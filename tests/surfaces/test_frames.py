@@ -74,6 +74,7 @@ def utc(ns: int | None) -> datetime | None:
 CONTRIBUTION = ("file_id", "range_min_timestamp_ns", "range_max_timestamp_ns")
 
 
+@pytest.mark.slow  # hypothesis: 8 random catalogs, each written and read back
 @settings(max_examples=8, deadline=None)
 @given(files=files_strategy, picks=sessions_strategy)
 def test_frames_agree_with_the_session_api_on_random_catalogs(shared: Client, files, picks):

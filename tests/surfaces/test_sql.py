@@ -30,6 +30,7 @@ def fresh_org(shared: Client) -> Client:
     return shared.as_caller(org_ids=[f"org_{uuid.uuid4().hex[:10]}"])
 
 
+@pytest.mark.slow  # hypothesis: 15 random catalogs, each written and read back
 @settings(max_examples=15, deadline=None)
 @given(
     files=files_strategy,
