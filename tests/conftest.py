@@ -1,5 +1,13 @@
-"""Shared fixtures: a fresh DuckLake catalog per test (SQLite, or PostgreSQL + S3 for tests marked
-``backends``), and a small recording factory."""
+"""Shared fixtures: DuckLake catalogs (SQLite, or PostgreSQL + S3 for tests marked ``backends``),
+and a small recording factory.
+
+``client`` is a caller of a fresh org (``org_<uuid>``, also the ``org_id`` fixture) on a catalog
+shared by the tests of one module, one per backend: every read and write of the library is scoped
+to the caller's org, so a fresh org is a clean slate without the cost of a new catalog per test.
+Tests that need a catalog of their own (they count rows of every org, race other processes, pass
+``catalog_setting`` on, or create the catalog) get one, with the org ``org_a``: mark them
+``fresh_catalog``, or request ``catalog_setting`` (which always names a fresh catalog, and then
+``client`` is on that one)."""
 
 from __future__ import annotations
 
@@ -7,7 +15,7 @@ import itertools
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +77,14 @@ def catalog_dir(tmp_path: Path) -> Path:
     return tmp_path / "catalog"
 
 
+def new_postgres_catalog(running: services.Services) -> tuple[str, str]:
+    """A new database on the test server and a new prefix of the S3 bucket: (URL, data path)."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(running.postgres_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    return running.database_url(name), f"s3://{services.BUCKET}/{name}/"
+
+
 @pytest.fixture
 def catalog_setting(
     backend: str, catalog_dir: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
@@ -80,18 +96,61 @@ def catalog_setting(
     """
     if backend == "sqlite":
         return str(catalog_dir)
-    running: services.Services = request.getfixturevalue("catalog_services")
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(running.postgres_url, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    monkeypatch.setenv(DATA_PATH_ENV_VAR, f"s3://{services.BUCKET}/{name}/")
-    return running.database_url(name)
+    url, data_path = new_postgres_catalog(request.getfixturevalue("catalog_services"))
+    monkeypatch.setenv(DATA_PATH_ENV_VAR, data_path)
+    return url
+
+
+@pytest.fixture(scope="module")
+def module_catalogs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str], Client]]:
+    """The catalogs this module's tests share, by backend, each created on first use."""
+    shared: dict[str, Client] = {}
+
+    def catalog(backend: str) -> Client:
+        if backend not in shared:
+            if backend == "sqlite":
+                setting, data_path = str(tmp_path_factory.mktemp("shared") / "catalog"), None
+            else:
+                setting, data_path = new_postgres_catalog(request.getfixturevalue("catalog_services"))
+            shared[backend] = Client(
+                setting, user="tester", org_ids=["org_shared"], page_size=3, data_path=data_path
+            )
+        return shared[backend]
+
+    yield catalog
+    for client in shared.values():
+        client.catalog.close()
+
+
+def needs_fresh_catalog(request: pytest.FixtureRequest) -> bool:
+    return (
+        request.node.get_closest_marker("fresh_catalog") is not None
+        or "catalog_setting" in request.fixturenames
+    )
 
 
 @pytest.fixture
-def client(catalog_setting: str) -> Iterator[Client]:
-    """A caller of one org ("org_a") on a fresh catalog."""
-    client = Client(catalog_setting, user="tester", org_ids=["org_a"], page_size=3)
+def org_id(request: pytest.FixtureRequest) -> str:
+    """The org of ``client``: ``org_a`` on a fresh catalog, else one no other test uses."""
+    return "org_a" if needs_fresh_catalog(request) else f"org_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def other_org_id(request: pytest.FixtureRequest) -> str:
+    """A second org for tests of two orgs: ``org_b`` on a fresh catalog, else one no other test uses."""
+    return "org_b" if needs_fresh_catalog(request) else f"org_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def client(backend: str, org_id: str, request: pytest.FixtureRequest) -> Iterator[Client]:
+    """A caller ("tester") of one org, ``org_id``: a fresh org on the module's shared catalog of this
+    backend, or ``org_a`` on a fresh catalog (see the module docstring)."""
+    if not needs_fresh_catalog(request):
+        yield request.getfixturevalue("module_catalogs")(backend).as_caller(user="tester", org_ids=[org_id])
+        return
+    client = Client(request.getfixturevalue("catalog_setting"), user="tester", org_ids=[org_id], page_size=3)
     yield client
     client.catalog.close()
 
@@ -151,7 +210,12 @@ def ambient(client: Client) -> Iterator[Client]:
 
 
 def table_contents(client: Client) -> dict[str, list[tuple]]:
-    """Every row of every table, sorted: to assert that a refused call wrote nothing."""
+    """Every row of every table (of every org), sorted: to assert that a refused call wrote nothing.
+
+    On a module's shared catalog this still reads all of it: no other test writes while this one
+    runs (each xdist worker has catalogs of its own), so any change is this test's doing, in its
+    own org or, wrongly, in another.
+    """
     tables = [
         "devices", "datasets", "files", "topics", "topic_partitions", "timeline_extents",
         "sessions", "session_files", "session_devices", "activity_intervals",

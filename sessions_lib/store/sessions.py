@@ -45,7 +45,7 @@ WHERE s.org_id = $org_id AND sd.device_id = $device_id AND s.name = $name
 ORDER BY s.created, s.session_id
 LIMIT 1
 """
-_SESSION_TOPICS_PAGE = with_rules(ONE_SESSION) + query_sql("pages/session_topics")
+SESSION_TOPICS_PAGE = with_rules(ONE_SESSION) + query_sql("pages/session_topics")
 
 Changes = Mapping[str, Any]  # session columns to set, by name
 
@@ -274,7 +274,7 @@ def topics_page(
     after_name, after_topic_id = after
     return tx.records(
         TopicIdentityRecord,
-        _SESSION_TOPICS_PAGE,
+        SESSION_TOPICS_PAGE,
         org_id=org_id,
         session_id=session_id,
         after_name=after_name,

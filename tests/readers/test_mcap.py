@@ -21,7 +21,6 @@ from sessions_lib.errors import ReaderError
 from sessions_lib.model.records import Recording
 from sessions_lib.readers.mcap import read
 from sessions_lib.readers.spans import SPAN_GAP_NS
-from tests.benchmarks import bench_mcap
 
 REAL = Path("/work/shared/data/real")
 REAL_MCAPS = sorted(REAL.glob("mcap/*.mcap")) + sorted(REAL.glob("ros2/*/*.mcap"))
@@ -556,14 +555,3 @@ def test_summary_and_scan_agree_for_any_messages(
     assert indexed.index_used == "summary" and scanned.index_used == "scan"
     assert_matches_oracle(indexed, indexed_path)
     assert indexed.topics == scanned.topics
-
-
-# --- The benchmark runs (timings are reported, never asserted) ------------------------------------
-
-
-def test_mcap_benchmark_smoke(tmp_path: Path):
-    results = bench_mcap.run(sizes_mb=[1, 3], repeats=1, directory=tmp_path)
-    assert set(results) == {1, 3}
-    for result in results.values():
-        assert result.messages > 0 and result.chunks > 0
-        assert result.read_s > 0 and result.summary_s > 0 and result.iterate_s > 0

@@ -24,7 +24,6 @@ from sessions_lib.errors import ReaderError
 from sessions_lib.model.records import ActivityInterval, Recording
 from sessions_lib.readers.spans import SPAN_GAP_NS
 from sessions_lib.readers.ulog import IDENTIFYING_INFO_KEYS, SPAN_GAP_PERIODS, read
-from tests.benchmarks import bench_ulog
 
 REAL_ULOGS = sorted(Path("/work/shared/data/real/ulog").glob("*.ulg"))
 needs_real_data = pytest.mark.skipif(
@@ -507,12 +506,6 @@ def test_a_missing_file_or_a_folder_raises_reader_error(tmp_path):
     for path in (tmp_path / "absent.ulg", tmp_path):
         with pytest.raises(ReaderError, match="cannot be read"):
             read(path)
-
-
-@needs_real_data
-def test_benchmark_runs_on_a_small_log():
-    result = bench_ulog.run(min(REAL_ULOGS, key=lambda p: p.stat().st_size), repeats=1)
-    assert result["read_s"] > 0 and result["pyulog_s"] > 0 and result["speedup"] > 0
 
 
 def test_spans_of_a_jittery_gappy_topic_follow_the_gap_rule(tmp_path):

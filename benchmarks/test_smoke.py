@@ -1,0 +1,84 @@
+"""The benchmarks run end to end at a small size (timings are reported, never asserted).
+
+Marked ``bench``: plain ``pytest`` runs them (CI does), ``-m "not bench"`` leaves them out.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks import (
+    bench_add_file,
+    bench_fleet_queries,
+    bench_inference,
+    bench_ingest_workers,
+    bench_mcap,
+    bench_ulog,
+)
+from benchmarks.synthetic_fleet import FleetShape
+
+pytestmark = pytest.mark.bench
+
+REAL_ULOGS = sorted(bench_ulog.REAL_ULOGS.glob("*.ulg"))
+
+
+def test_add_file_benchmark_smoke():
+    results = bench_add_file.run(sizes=[10, 200], samples=3)
+    assert set(results["add_file_s"]) == {10, 200}
+    assert all(seconds > 0 for seconds in results["add_file_s"].values())
+
+
+def test_add_file_benchmark_small_writes_smoke():
+    results = bench_add_file.run(sizes=[30], samples=4, fill="small")
+    assert set(results) == {"add_file_s", "bytes", "add_file_s_after_compact", "bytes_after_compact"}
+    assert results["bytes_after_compact"][30] > 0
+
+
+def test_fleet_queries_benchmark_smoke():
+    shape = FleetShape(devices=8, sessions_per_device=2, days=1)
+    outcome = bench_fleet_queries.run(shape, samples=3, batch_rows=2_000)
+    assert outcome["devices"] == 8 and outcome["sessions"] == 16 and outcome["extents"] > 0
+    results = outcome["results"]
+    assert set(results) == {
+        bench_fleet_queries.LIST_TOPICS.name,
+        bench_fleet_queries.WINDOW_TOPICS_QUERY.name,
+    }
+    for result in results.values():
+        assert all(seconds > 0 for seconds in result.seconds.values())
+        share = result.share
+        assert share.files >= 1 and share.row_groups >= 1
+        assert share.files_read <= share.files and share.row_groups_read <= share.row_groups
+    assert results[bench_fleet_queries.LIST_TOPICS.name].share.row_groups_read >= 1
+    assert len(list(bench_fleet_queries.report(outcome))) == 2 + len(results) + 1
+
+
+def test_mcap_benchmark_smoke(tmp_path: Path):
+    results = bench_mcap.run(sizes_mb=[1, 3], repeats=1, directory=tmp_path)
+    assert set(results) == {1, 3}
+    for result in results.values():
+        assert result.messages > 0 and result.chunks > 0
+        assert result.read_s > 0 and result.summary_s > 0 and result.iterate_s > 0
+
+
+@pytest.mark.skipif(not REAL_ULOGS, reason=f"no real ULog files in {bench_ulog.REAL_ULOGS}")
+def test_ulog_benchmark_runs_on_a_small_log():
+    result = bench_ulog.run(min(REAL_ULOGS, key=lambda p: p.stat().st_size), repeats=1)
+    assert result["read_s"] > 0 and result["pyulog_s"] > 0 and result["speedup"] > 0
+
+
+def test_inference_benchmark_runs_at_a_small_size():
+    results = bench_inference.run(rows=10_000, devices=100, repeats=1)
+    assert results["sort_s"] > 0 and results["infer_s"] > 0 and results["ratio"] > 0
+    assert results["sessions"] > 0
+    assert results["infer_rss_before_mib"] > 0 and results["infer_peak_growth_mib"] >= 0
+
+
+def test_the_workers_benchmark_runs_end_to_end(tmp_path: Path):
+    """Both catalogs must hold the same rows. In-process against 2 processes: the 1-process run is
+    the 2-process code with another limit, and slow."""
+    shape = bench_ingest_workers.FolderShape(copies=0, telemetry_files=2, telemetry_rows=2_000)
+    result = bench_ingest_workers.run(catalog=str(tmp_path / "catalogs"), workers=(0, 2), shape=shape)
+    assert result["files"] == 2 and result["batches"] == 2
+    assert result["stored"] == (2, 2, 2)  # files, topic partitions, extents: one each
+    assert set(result["seconds"]) == {0, 2} and all(s > 0 for s in result["seconds"].values())
+    assert result["speedup"] > 0 and result["batch_speedup"] > 0 and result["reading_speedup"] > 0
