@@ -19,7 +19,7 @@ from pyulog import ULog
 
 from sessions_lib.readers.ulog import read
 
-REAL_ULOGS = Path("/work/shared/data/real/ulog")
+REAL_ULOGS = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "ulog"
 
 
 def largest_real_ulog(folder: Path = REAL_ULOGS) -> Path:

@@ -39,6 +39,10 @@ class CatalogObject(Generic[R]):
     def record(self) -> R:
         return self._record
 
+    @property
+    def org_id(self) -> str:
+        return self._record.org_id
+
     @classmethod
     def _load(cls, id_value: str, owner_org_id: str | None, roboto_client: Client | None) -> Self:
         """The object of this id in the caller's org; unknown ids and other orgs' rows are not found."""

@@ -71,10 +71,6 @@ class Dataset(CatalogObject[DatasetRecord]):
         return self._record.dataset_id
 
     @property
-    def org_id(self) -> str:
-        return self._record.org_id
-
-    @property
     def name(self) -> str:
         return self._record.name
 

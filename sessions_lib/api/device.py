@@ -74,10 +74,6 @@ class Device(CatalogObject[DeviceRecord]):
         return self._record.device_id
 
     @property
-    def org_id(self) -> str:
-        return self._record.org_id
-
-    @property
     def name(self) -> str:
         return self._record.name
 

@@ -34,10 +34,6 @@ class File(CatalogObject[FileRecord]):
         return self._record.file_id
 
     @property
-    def org_id(self) -> str:
-        return self._record.org_id
-
-    @property
     def dataset_id(self) -> str:
         return self._record.dataset_id
 

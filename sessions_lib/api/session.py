@@ -119,10 +119,6 @@ class Session(CatalogObject[SessionRecord]):
         return self._record.name
 
     @property
-    def org_id(self) -> str:
-        return self._record.org_id
-
-    @property
     def created(self) -> datetime | None:
         return self._record.created
 

@@ -16,6 +16,9 @@ from sessions_lib.inference import (
 )
 from tests.conftest import EPOCH_2026_NS, SECOND_NS, Recordings
 
+# The metadata names its org (org_a): a catalog of the module's own, with that org as the caller's.
+pytestmark = pytest.mark.fresh_catalog
+
 FLEET_YAML = """
 org_id: org_a
 device_types:

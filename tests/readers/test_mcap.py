@@ -22,7 +22,7 @@ from sessions_lib.model.records import Recording
 from sessions_lib.readers.mcap import read
 from sessions_lib.readers.spans import SPAN_GAP_NS
 
-REAL = Path("/work/shared/data/real")
+REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"  # ../shared beside the project
 REAL_MCAPS = sorted(REAL.glob("mcap/*.mcap")) + sorted(REAL.glob("ros2/*/*.mcap"))
 SECOND_NS = 1_000_000_000
 T0 = 1_767_225_600 * SECOND_NS  # 2026-01-01T00:00:00Z

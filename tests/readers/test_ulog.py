@@ -25,10 +25,8 @@ from sessions_lib.model.records import ActivityInterval, Recording
 from sessions_lib.readers.spans import SPAN_GAP_NS
 from sessions_lib.readers.ulog import IDENTIFYING_INFO_KEYS, SPAN_GAP_PERIODS, read
 
-REAL_ULOGS = sorted(Path("/work/shared/data/real/ulog").glob("*.ulg"))
-needs_real_data = pytest.mark.skipif(
-    not REAL_ULOGS, reason="no real ULog files in /work/shared/data/real/ulog"
-)
+REAL_ULOGS = sorted((Path(__file__).resolve().parents[3] / "shared" / "data" / "real" / "ulog").glob("*.ulg"))
+needs_real_data = pytest.mark.skipif(not REAL_ULOGS, reason="no real ULog files in ../shared/data/real/ulog")
 real_ulogs = pytest.mark.parametrize("path", REAL_ULOGS, ids=[p.stem for p in REAL_ULOGS])
 SMALL_REAL = [p for p in REAL_ULOGS if p.name in ("foxglove_test_ulog.ulg", "log_76_2019-5-30-13-36-20.ulg")]
 ARMED = 2

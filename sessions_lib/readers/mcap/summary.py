@@ -11,7 +11,7 @@ most ``SPAN_GAP_NS``) must share one span, so only the chunks that may hold its 
 are read; a chunk longer than the gap is read whole. Counts come from the Statistics record (all
 message indexes are read when it is absent).
 
-Measured with ``tests/benchmarks/bench_mcap.py`` (100 MB, 92 chunks): reading every message index took
+Measured with ``benchmarks/bench_mcap.py`` (100 MB, 92 chunks): reading every message index took
 1.5-2.7 ms, the boundary chunks only ~0.75 ms, no more than mcap's own ``get_summary``; with 300-byte
 messages (333,000 per 100 MB, chunks longer than the gap, so every index is read) ~10 ms, against ~2 s
 to stream the messages.
