@@ -13,20 +13,6 @@ from pipelines.defs.resources import CatalogResource, FleetResource
 from sessions_lib import Session
 
 
-def test_definitions_load_with_the_whole_graph():
-    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert keys == {
-        "dataset_files",
-        "device_metadata",
-        "topic_extents",
-        "inferred_sessions",
-        "session_contributions",
-        "catalog_maintenance",
-    }
-    assert defs.resolve_job_def("fleet_job") is not None
-    assert len(defs.resolve_asset_graph().asset_check_keys) == 4
-
-
 def test_topic_extents_reads_batches_in_mapped_steps():
     """Planned once, one step per batch (what an executor runs in parallel), then combined."""
     graph = defs.resolve_assets_def("topic_extents").node_def
