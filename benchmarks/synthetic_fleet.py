@@ -7,29 +7,59 @@ offset); the other types record on the Unix epoch (offset 0). One contribution i
 to a sub-window of its file. Everything follows from ``seed``; ids look like the library's
 (``fl_`` + 16 hex digits) but are pseudo-random, so nothing sorts by id the way it sorts by time.
 
-Rows are built column-wise with numpy and written in bulk, as Arrow batches through
-``Tx.insert_arrow``, never row by row; the command then compacts the catalog into its sorted
-layout. Shrink the shape (``--devices``) for quick runs:
+Rows are built column-wise with numpy. Two ways to write them (``--mode``):
 
-    python -m benchmarks.synthetic_fleet /tmp/fleet                  # 10,000 devices
-    python -m benchmarks.synthetic_fleet /tmp/small --devices 100
+- ``bulk`` (the default): every table as Arrow batches through ``Tx.insert_arrow``, never row by
+  row, the fastest a catalog of this shape can be written;
+- ``api``: the way a real fleet writes it, through the library's write path: each device with
+  ``register_device``, each dataset with ``register_dataset``, every file with its topics and
+  spans through the batched ``register_files`` (``--files-per-transaction``), and the sessions as
+  inference writes them (``write_inferred_sessions``: one transaction, bounds from the rules).
+  Ids are the generator's except the topic partitions' and extents' (random, as the library makes
+  them), so both modes store the same rows modulo those ids and the audit columns.
+
+The command then compacts the catalog into its sorted layout. Shrink the shape (``--devices``)
+for quick runs. ``--compare`` writes the same fleet both ways, each in a child process into a
+fresh catalog, and reports write throughput (extents and files per second), peak memory (the
+growth of the child's peak RSS while writing, over what the generator holds) and the catalog's
+bytes after maintenance (``Catalog.compact()``, then ``Catalog.size_bytes()``), with the goal that
+the api-written catalog stays within 1.5x of the bulk-written one. Its default shape, 750 devices,
+is a 1M-extent fleet (15,004 files, 399,242 topic partitions, 998,151 extents, 7,500 sessions).
+
+    python -m benchmarks.synthetic_fleet /tmp/fleet                  # 10,000 devices, bulk
+    python -m benchmarks.synthetic_fleet /tmp/small --devices 100 --mode api
+    python -m benchmarks.synthetic_fleet --compare                   # 750 devices, both modes
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
+import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from sessions_lib.catalog import Catalog, CatalogLocation
+from sessions_lib.catalog import Catalog, CatalogLocation, Tx
+from sessions_lib.client import Client
+from sessions_lib.inference import InferredSessions, write_inferred_sessions
 from sessions_lib.model import ids
+from sessions_lib.model.records import RecordedTopic
+from sessions_lib.model.requests import FileRegistration
 
 SECOND_NS = 10**9
 MINUTE_NS = 60 * SECOND_NS
@@ -271,7 +301,167 @@ def write_fleet(
             rows = rows.take(rng.permutation(rows.num_rows))
         for start in range(0, rows.num_rows, batch_rows):
             batch = rows.slice(start, batch_rows)
-            catalog.transaction(lambda tx, name=name, batch=batch: tx.insert_arrow(name, batch))
+            catalog.transaction(partial(_insert, name, batch))
+
+
+def _insert(table: str, rows: pa.Table, tx: Tx) -> None:
+    tx.insert_arrow(table, rows)
+
+
+def file_registrations(fleet: Fleet) -> Iterator[FileRegistration]:
+    """Every file of ``fleet`` as the request a reader's ingest would make: its topics with their
+    spans (in the file's own clock, with the file's epoch offset), counts and schemas, and its id.
+
+    Built a file at a time from index arrays, so only the requests in flight are Python objects.
+    """
+    tables = fleet.tables
+    files, parts, extents = tables["files"], tables["topic_partitions"], tables["timeline_extents"]
+    part_file = pc.index_in(parts["file_id"], value_set=files["file_id"]).to_numpy()
+    part_names = pc.take(
+        tables["topics"]["name"], pc.index_in(parts["topic_id"], value_set=tables["topics"]["topic_id"])
+    ).to_pylist()
+    extent_part = pc.index_in(extents["topic_part_id"], value_set=parts["topic_part_id"]).to_numpy()
+    lows = extents["min_timestamp"].to_numpy()
+    highs = extents["max_timestamp"].to_numpy()
+    offsets = extents["unix_epoch_offset_ns"].to_numpy()
+    part_order = np.argsort(part_file, kind="stable")
+    part_starts = np.searchsorted(part_file[part_order], np.arange(files.num_rows + 1))
+    extent_order = np.lexsort((lows, extent_part))
+    extent_starts = np.searchsorted(extent_part[extent_order], np.arange(parts.num_rows + 1))
+    message_counts = parts["message_count"].to_pylist()
+    schema_names = parts["schema_name"].to_pylist()
+    schema_encodings = parts["schema_encoding"].to_pylist()
+    columns = ("file_id", "dataset_id", "relative_path", "size_bytes", "format", "device_id")
+    for index, row in enumerate(files.select(columns).to_pylist()):
+        topics = []
+        for part in part_order[part_starts[index] : part_starts[index + 1]].tolist():
+            spans = extent_order[extent_starts[part] : extent_starts[part + 1]]
+            topics.append(
+                RecordedTopic(
+                    part_names[part],
+                    spans=tuple(zip(lows[spans].tolist(), highs[spans].tolist(), strict=True)),
+                    unix_epoch_offset_ns=int(offsets[spans[0]]),
+                    message_count=message_counts[part],
+                    schema_name=schema_names[part],
+                    schema_encoding=schema_encodings[part],
+                )
+            )
+        yield FileRegistration(
+            row["dataset_id"],
+            row["relative_path"],
+            topics,
+            device_id=row["device_id"],
+            size_bytes=row["size_bytes"],
+            format=row["format"],
+            read_method="summary",
+            anchored=True,
+            file_id=row["file_id"],
+        )
+
+
+def write_fleet_api(client: Client, fleet: Fleet, files_per_transaction: int = 256) -> dict[str, float]:
+    """Write ``fleet`` through the library's write path (see the module docstring), as org
+    ``ORG_ID`` of ``client``; returns the seconds of each step."""
+    from sessions_lib import register_dataset, register_device, register_files
+
+    tables = fleet.tables
+    seconds: dict[str, float] = {}
+    began = time.perf_counter()
+    for device in tables["devices"].select(["device_id", "name", "device_type"]).to_pylist():
+        register_device(
+            device["name"],
+            device_type=device["device_type"],
+            device_id=device["device_id"],
+            org_id=ORG_ID,
+            roboto_client=client,
+        )
+    seconds["devices"] = time.perf_counter() - began
+    began = time.perf_counter()
+    for dataset in tables["datasets"].select(["dataset_id", "name"]).to_pylist():
+        register_dataset(
+            dataset["name"], dataset_id=dataset["dataset_id"], org_id=ORG_ID, roboto_client=client
+        )
+    seconds["datasets"] = time.perf_counter() - began
+    began = time.perf_counter()
+    register_files(
+        file_registrations(fleet),
+        files_per_transaction=files_per_transaction,
+        org_id=ORG_ID,
+        roboto_client=client,
+    )
+    seconds["files"] = time.perf_counter() - began
+    began = time.perf_counter()
+    inferred = InferredSessions(
+        sessions=_frame(
+            tables["sessions"].select(
+                ["org_id", "session_id", "name", "min_timestamp_ns", "max_timestamp_ns"]
+            )
+        ),
+        contributions=_frame(
+            tables["session_files"].select(
+                ["org_id", "session_id", "file_id", "range_min_timestamp_ns", "range_max_timestamp_ns"]
+            )
+        ),
+        attachments=_frame(tables["session_devices"].select(["org_id", "session_id", "device_id"])),
+    )
+    write_inferred_sessions(client, ORG_ID, inferred)
+    seconds["sessions"] = time.perf_counter() - began
+    return seconds
+
+
+# What each table of org $org holds that both modes write alike: no random ids (topic partitions
+# and extents get new ones from the library), no audit columns; each extent with its partition's
+# file and topic, so an extent pointing at the wrong partition shows.
+COMPARABLE_ROWS = {
+    "devices": "SELECT device_id, name, device_type FROM devices WHERE org_id = $org",
+    "datasets": "SELECT dataset_id, name, root_path FROM datasets WHERE org_id = $org",
+    "files": """SELECT file_id, dataset_id, relative_path, uri, size_bytes, format, content_hash,
+        device_id, ingest_status, ingest_error, read_method, anchored FROM files WHERE org_id = $org""",
+    "topics": "SELECT topic_id, name FROM topics WHERE org_id = $org",
+    "topic_partitions": """SELECT topic_id, file_id, device_id, schema_name, schema_encoding,
+        message_count, partition_key, row_start, row_end, min_wall_ns, max_wall_ns
+        FROM topic_partitions WHERE org_id = $org""",
+    "timeline_extents": """SELECT e.file_id, e.topic_id, p.file_id AS partition_file_id,
+        p.topic_id AS partition_topic_id, e.timeline_source, e.min_timestamp, e.max_timestamp,
+        e.unix_epoch_offset_ns, e.min_wall_ns, e.max_wall_ns
+        FROM timeline_extents AS e LEFT JOIN topic_partitions AS p USING (org_id, topic_part_id)
+        WHERE e.org_id = $org""",
+    "activity_intervals": """SELECT file_id, kind, start_ns, end_ns
+        FROM activity_intervals WHERE org_id = $org""",
+    "sessions": """SELECT session_id, name, min_timestamp_ns, max_timestamp_ns, origin
+        FROM sessions WHERE org_id = $org""",
+    "session_files": """SELECT session_id, file_id, range_min_timestamp_ns, range_max_timestamp_ns
+        FROM session_files WHERE org_id = $org""",
+    "session_devices": "SELECT session_id, device_id FROM session_devices WHERE org_id = $org",
+}
+
+
+def catalog_rows(catalog: Catalog, org_id: str = ORG_ID) -> dict[str, pl.DataFrame]:
+    """Every table's comparable rows (``COMPARABLE_ROWS``) of ``org_id``, sorted, in one snapshot."""
+
+    def read(tx: Tx) -> dict[str, pl.DataFrame]:
+        frames = {}
+        for table, sql in COMPARABLE_ROWS.items():
+            rows = tx.frame(sql, org=org_id)
+            frames[table] = rows.sort(rows.columns, nulls_last=True)
+        return frames
+
+    return catalog.read(read)
+
+
+def differences(left: Mapping[str, pl.DataFrame], right: Mapping[str, pl.DataFrame]) -> list[str]:
+    """The tables whose rows differ between two ``catalog_rows``, with their row counts."""
+    return [
+        f"{table}: {left[table].height} rows against {right[table].height}"
+        for table in COMPARABLE_ROWS
+        if not left[table].equals(right[table])
+    ]
+
+
+def _frame(table: pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def _file_paths(
@@ -369,33 +559,163 @@ def _timestamps(at: pa.Scalar, count: int) -> pa.Array:
     return pa.array([at.value], at.type).take(np.zeros(count, dtype=np.int64))
 
 
+MODES = ("bulk", "api")
+PROJECT = Path(__file__).resolve().parents[1]  # where ``python -m benchmarks...`` runs
+GOAL_SIZE_RATIO = 1.5
+COMPARE_SHAPE = FleetShape(devices=750)  # 998,151 extents
+
+
+def write_catalog(
+    setting: str, shape: FleetShape, mode: str = "bulk", files_per_transaction: int = 256
+) -> dict[str, Any]:
+    """Build ``shape``'s fleet and write it into the empty catalog ``setting`` in ``mode``, then
+    compact it; returns seconds per step, rows per table, bytes before and after maintenance, and
+    the peak RSS growth while writing (over the RSS holding the built fleet), in MiB."""
+    from benchmarks.bench_inference import _max_rss_mib, _reset_peak_rss
+
+    client = Client(CatalogLocation.from_setting(setting), user=USER, org_ids=[ORG_ID])
+    catalog = client.catalog
+    if catalog.read(lambda tx: tx.scalar("SELECT count(*) FROM devices")):
+        raise SystemExit(f"{setting} already holds devices; give an empty catalog")
+    began = time.perf_counter()
+    fleet = build_fleet(shape)
+    built = time.perf_counter()
+    gc.collect()
+    _reset_peak_rss()
+    rss_mib = _max_rss_mib()
+    began_writing = time.perf_counter()
+    if mode == "api":
+        steps = write_fleet_api(client, fleet, files_per_transaction)
+    else:
+        write_fleet(catalog, fleet)
+        steps = {}
+    written = time.perf_counter()
+    peak_mib = _max_rss_mib()
+    bytes_written = catalog.size_bytes()
+    compacting = time.perf_counter()
+    catalog.compact(keep_snapshots_for=timedelta(0))  # a new catalog has no history worth keeping
+    compacted = time.perf_counter()
+    result = {
+        "mode": mode,
+        "rows": {name: rows.num_rows for name, rows in fleet.tables.items()},
+        "build_s": built - began,
+        "write_s": written - began_writing,
+        "steps_s": steps,
+        "compact_s": compacted - compacting,
+        "bytes_written": bytes_written,
+        "bytes_compacted": catalog.size_bytes(),
+        "rss_with_fleet_mib": rss_mib,
+        "write_peak_growth_mib": peak_mib - rss_mib,
+    }
+    catalog.close()
+    return result
+
+
+def compare(
+    shape: FleetShape = COMPARE_SHAPE, files_per_transaction: int = 256, directory: Path | None = None
+) -> dict[str, Any]:
+    """The same fleet written in each mode by a child process of its own into a fresh catalog;
+    their results by mode, whether both catalogs hold the same rows, and the size ratio api/bulk."""
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(dir=directory, prefix="fleet-modes-") as temp:
+        for mode in MODES:
+            setting = str(Path(temp) / mode)
+            command = [
+                sys.executable, "-m", "benchmarks.synthetic_fleet", setting, "--mode", mode, "--json",
+                "--devices", str(shape.devices), "--sessions-per-device", str(shape.sessions_per_device),
+                "--days", str(shape.days), "--seed", str(shape.seed),
+                "--files-per-transaction", str(files_per_transaction),
+            ]  # fmt: skip
+            # jemalloc (polars' allocator) returns freed pages at once, so RSS follows live memory.
+            environment = {**os.environ, "_RJEM_MALLOC_CONF": "dirty_decay_ms:0,muzzy_decay_ms:0"}
+            output = subprocess.run(
+                command, check=True, capture_output=True, text=True, env=environment, cwd=PROJECT
+            )
+            results[mode] = json.loads(output.stdout.splitlines()[-1])
+        rows = {}
+        for mode in MODES:
+            catalog = Catalog(CatalogLocation.from_setting(Path(temp) / mode))
+            rows[mode] = catalog_rows(catalog)
+            catalog.close()
+    results["differences"] = differences(rows["bulk"], rows["api"])
+    results["size_ratio"] = results["api"]["bytes_compacted"] / results["bulk"]["bytes_compacted"]
+    return results
+
+
+def _rates(rows: Mapping[str, int], seconds: float) -> str:
+    return f"{rows['timeline_extents'] / seconds:10,.0f} extents/s, {rows['files'] / seconds:8,.0f} files/s"
+
+
+def compare_report(results: Mapping[str, Any]) -> Iterator[str]:
+    rows = results["bulk"]["rows"]
+    yield (
+        f"fleet: {rows['devices']:,} devices, {rows['files']:,} files, {rows['topic_partitions']:,} topic "
+        f"partitions, {rows['timeline_extents']:,} extents, {rows['sessions']:,} sessions"
+    )
+    for mode in MODES:
+        result = results[mode]
+        seconds = result["write_s"]
+        steps = ", ".join(f"{step} {s:.1f}s" for step, s in result["steps_s"].items())
+        rates = _rates(rows, seconds)
+        yield f"  {mode:>4}: written in {seconds:7.1f} s ({rates}){f' [{steps}]' if steps else ''}"
+        if result["steps_s"].get("files"):
+            files_s = result["steps_s"]["files"]
+            yield f"        register_files alone: {_rates(rows, files_s)}"
+        yield (
+            f"        peak RSS growth while writing {result['write_peak_growth_mib']:7.0f} MiB "
+            f"(over {result['rss_with_fleet_mib']:.0f} MiB holding the built fleet)"
+        )
+        yield (
+            f"        catalog {result['bytes_written'] / 2**20:8.1f} MiB as written, "
+            f"{result['bytes_compacted'] / 2**20:8.1f} MiB after maintenance ({result['compact_s']:.1f} s)"
+        )
+    ratio = results["size_ratio"]
+    verdict = "met" if ratio <= GOAL_SIZE_RATIO else "NOT met"
+    yield f"  size after maintenance, api / bulk: {ratio:.2f}x (goal <= {GOAL_SIZE_RATIO}x: {verdict})"
+    same = "the same rows" if not results["differences"] else f"DIFFERENT rows: {results['differences']}"
+    yield f"  both catalogs hold {same} (modulo partition and extent ids, audit columns)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("catalog", help="an empty catalog: a new folder, or a PostgreSQL URL")
-    parser.add_argument("--devices", type=int, default=FleetShape.devices)
+    parser.add_argument("catalog", nargs="?", help="an empty catalog: a new folder, or a PostgreSQL URL")
+    parser.add_argument("--mode", choices=MODES, default="bulk", help="how the rows are written")
+    parser.add_argument("--compare", action="store_true", help="write the fleet both ways, in temp catalogs")
+    parser.add_argument("--devices", type=int, default=None, help="default 10,000 (750 with --compare)")
     parser.add_argument("--sessions-per-device", type=int, default=FleetShape.sessions_per_device)
     parser.add_argument("--days", type=int, default=FleetShape.days)
     parser.add_argument("--seed", type=int, default=FleetShape.seed)
+    parser.add_argument("--files-per-transaction", type=int, default=256, help="register_files batches (api)")
+    parser.add_argument("--json", action="store_true", help="print the results as one JSON line")
     args = parser.parse_args()
+    default_devices = COMPARE_SHAPE.devices if args.compare else FleetShape.devices
     shape = FleetShape(
-        devices=args.devices, sessions_per_device=args.sessions_per_device, days=args.days, seed=args.seed
+        devices=args.devices or default_devices,
+        sessions_per_device=args.sessions_per_device,
+        days=args.days,
+        seed=args.seed,
     )
-    catalog = Catalog(CatalogLocation.from_setting(args.catalog))
-    if catalog.read(lambda tx: tx.scalar("SELECT count(*) FROM devices")):
-        parser.error(f"{args.catalog} already holds devices; give an empty catalog")
-    began = time.perf_counter()
-    fleet = build_fleet(shape)
-    built = time.perf_counter()
-    write_fleet(catalog, fleet)
-    written = time.perf_counter()
-    catalog.compact(keep_snapshots_for=timedelta(0))  # a new catalog has no history worth keeping
-    compacted = time.perf_counter()
-    catalog.close()
-    for name, rows in fleet.tables.items():
-        print(f"{name:>18}: {rows.num_rows:>12,} rows")
-    print(f"built {built - began:.1f}s, written {written - built:.1f}s, compacted {compacted - written:.1f}s")
+    if args.compare:
+        results = compare(shape, args.files_per_transaction)
+        if args.json:
+            print(json.dumps(results))
+        for line in compare_report(results):
+            print(line)
+        return
+    if args.catalog is None:
+        parser.error("give the catalog to write (or --compare)")
+    result = write_catalog(args.catalog, shape, args.mode, args.files_per_transaction)
+    if args.json:
+        print(json.dumps(result))
+        return
+    for name, count in result["rows"].items():
+        print(f"{name:>18}: {count:>12,} rows")
+    print(
+        f"built {result['build_s']:.1f}s, written {result['write_s']:.1f}s ({args.mode}), "
+        f"compacted {result['compact_s']:.1f}s"
+    )
 
 
 if __name__ == "__main__":
