@@ -11,9 +11,11 @@ from benchmarks import (
     bench_add_file,
     bench_fleet_queries,
     bench_inference,
+    bench_ingest,
     bench_ingest_workers,
     bench_mcap,
     bench_ulog,
+    synthetic_fleet,
 )
 from benchmarks.synthetic_fleet import FleetShape
 
@@ -82,3 +84,33 @@ def test_the_workers_benchmark_runs_end_to_end(tmp_path: Path):
     assert result["stored"] == (2, 2, 2)  # files, topic partitions, extents: one each
     assert set(result["seconds"]) == {0, 2} and all(s > 0 for s in result["seconds"].values())
     assert result["speedup"] > 0 and result["batch_speedup"] > 0 and result["reading_speedup"] > 0
+
+
+def test_ingest_benchmark_smoke(tmp_path: Path):
+    results = bench_ingest.run(small_files=20, big_mb=8, repeats=1, directory=tmp_path)
+    small, big = results["small"], results["big"]
+    assert small.files == 20 and small.chunks_per_file > 1
+    assert small.ingests.registered == small.ingests.unchanged == 20 and small.ingests.failed == 0
+    assert small.summary_s > 0 and small.ratio > 0 and small.ingests.reingest.seconds > 0
+    assert big.messages > 0 and big.chunks > 1 and big.iterate_s > 0 and big.speedup > 0
+    assert big.ingests.registered == big.ingests.unchanged == 1
+    if bench_ingest.read_chars():  # /proc/self/io (Linux): the recording is read outside the catalog
+        assert 0 < big.ingests.reingest.recording_bytes_read <= big.ingests.reingest.bytes_read
+    assert len(list(bench_ingest.report(results))) == 17
+    assert not list(tmp_path.iterdir()), "the benchmark cleans up"
+
+
+def test_ingest_benchmark_profile_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    bench_ingest.main(["--profile", "--small-files", "3", "--big-mb", "2", "--dir", str(tmp_path)])
+    printed = capsys.readouterr().out
+    assert "== small: 3 file(s)" in printed and "== big: 1 file(s)" in printed and "reader" in printed
+
+
+def test_fleet_modes_comparison_smoke(tmp_path: Path):
+    shape = FleetShape(devices=6, sessions_per_device=2, days=1)
+    results = synthetic_fleet.compare(shape, files_per_transaction=8, directory=tmp_path)
+    assert results["differences"] == []
+    assert results["bulk"]["rows"] == results["api"]["rows"]
+    assert set(results["api"]["steps_s"]) == {"devices", "datasets", "files", "sessions"}
+    assert results["size_ratio"] > 0 and results["api"]["bytes_compacted"] > 0
+    assert len(list(synthetic_fleet.compare_report(results))) == 10

@@ -7,14 +7,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 
 from benchmarks.bench_fleet_queries import ReadLog
-from benchmarks.synthetic_fleet import MINUTE_NS, ORG_ID, Fleet, FleetShape, build_fleet, write_fleet
+from benchmarks.synthetic_fleet import (
+    MINUTE_NS,
+    ORG_ID,
+    Fleet,
+    FleetShape,
+    build_fleet,
+    catalog_rows,
+    differences,
+    write_fleet,
+    write_fleet_api,
+)
 from sessions_lib import Client, Session
+from sessions_lib.catalog import Tx
 from sessions_lib.queries import ONE_SESSION, WINDOW_TOPICS, with_rules
 
 pytestmark = pytest.mark.bench  # tests of the benchmarks' generator, on fleet-size catalogs
@@ -36,6 +49,10 @@ def compacted(tmp_path_factory: pytest.TempPathFactory, fleet: Fleet) -> Iterato
     client.catalog.compact(keep_snapshots_for=timedelta(0))
     yield client
     client.catalog.close()
+
+
+def rows_of(sql: str, tx: Tx, **params: Any) -> list[tuple[Any, ...]]:
+    return tx.rows(sql, org_id=ORG_ID, **params)
 
 
 def frame(fleet: Fleet, table: str) -> pl.DataFrame:
@@ -124,10 +141,34 @@ def test_the_fleets_stored_columns_agree_with_what_they_derive_from(fleet: Fleet
 def test_stored_session_bounds_equal_the_recomputed_ones(compacted: Client, fleet: Fleet) -> None:
     sql = with_rules(ONE_SESSION) + "SELECT min_timestamp_ns, max_timestamp_ns FROM session_bounds"
     for row in frame(fleet, "sessions").iter_rows(named=True):
-        bounds = compacted.catalog.read(
-            lambda tx, r=row: tx.rows(sql, org_id=ORG_ID, session_id=r["session_id"])
-        )
+        bounds = compacted.catalog.read(partial(rows_of, sql, session_id=row["session_id"]))
         assert bounds == [(row["min_timestamp_ns"], row["max_timestamp_ns"])]
+
+
+def test_the_api_mode_stores_the_rows_of_the_bulk_mode(tmp_path: Path, fleet: Fleet) -> None:
+    """Through register_device, register_dataset, register_files (in several transactions) and the
+    inferred sessions' write, the catalog holds what the bulk write puts there, modulo the random
+    ids of partitions and extents: the same files, topics, partitions, spans and sessions."""
+    bulk = Client(tmp_path / "bulk", user="tester", org_ids=[ORG_ID])
+    write_fleet(bulk.catalog, fleet)
+    api = Client(tmp_path / "api", user="tester", org_ids=[ORG_ID])
+    steps = write_fleet_api(api, fleet, files_per_transaction=16)
+    assert set(steps) == {"devices", "datasets", "files", "sessions"}
+    expected, stored = catalog_rows(bulk.catalog), catalog_rows(api.catalog)
+    bulk.catalog.close()
+    api.catalog.close()
+    assert differences(expected, stored) == []
+    for table in ("files", "topics", "topic_partitions", "timeline_extents", "sessions", "session_files"):
+        assert stored[table].height == fleet.tables[table].num_rows, table
+    extents = stored["timeline_extents"]
+    elsewhere = (pl.col("file_id") != pl.col("partition_file_id")) | (
+        pl.col("topic_id") != pl.col("partition_topic_id")
+    )
+    assert extents.filter(elsewhere).is_empty(), "every extent belongs to a partition of its file and topic"
+    spans = frame(fleet, "timeline_extents").select(
+        "file_id", "topic_id", "min_timestamp", "max_timestamp", "unix_epoch_offset_ns"
+    )
+    assert extents.select(spans.columns).sort(spans.columns).equals(spans.sort(spans.columns))
 
 
 # -- the layout -----------------------------------------------------------------------------
@@ -145,9 +186,9 @@ def test_compaction_sorts_extents_by_wall_clock(compacted: Client) -> None:
             for (s,) in connection.execute("SELECT min_wall_ns FROM read_parquet($p)", {"p": path}).fetchall()
         ]
         assert starts == sorted(starts), path
-        largest = connection.execute(
+        (largest,) = connection.execute(
             "SELECT max(row_group_num_rows) FROM parquet_metadata($p)", {"p": path}
-        ).fetchone()[0]
+        ).fetchall()[0]
         assert largest <= ROW_GROUP_ROWS
 
 
