@@ -7,8 +7,9 @@ The public face, importable from here:
 - :class:`Device`, :class:`Dataset` and :class:`File`, with the ``create_session`` shortcuts;
 - :class:`Client`, the ``roboto_client`` argument: which catalog, which user, which orgs;
 - registration (:func:`register_device`, :func:`register_dataset`, :func:`register_file` with
-  :class:`RecordedTopic`), the one write path for recordings and their extents, and
-  :func:`ingest_folder`, which reads a folder of recordings through it;
+  :class:`RecordedTopic`, :func:`register_files` of many :class:`FileRegistration` s), the one
+  write path for recordings and their extents, and :func:`ingest_folder`, which reads a folder
+  of recordings through it;
 - the surfaces: :func:`connect` (SQL), the polars frames (:func:`sessions_frame`, ...) and
   :func:`draw_timeline`;
 - the errors, all under :class:`SessionsError`.
@@ -62,6 +63,8 @@ _EXPORTS: dict[str, str] = {
     "register_dataset": "sessions_lib.api.registration",
     "register_device": "sessions_lib.api.registration",
     "register_file": "sessions_lib.api.registration",
+    "register_files": "sessions_lib.api.registration",
+    "FileRegistration": "sessions_lib.model.requests",
     "ingest_folder": "sessions_lib.ingest",
     "Session": "sessions_lib.api.session",
     "Device": "sessions_lib.api.device",
@@ -105,7 +108,12 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ se
     from sessions_lib.api.dataset import Dataset
     from sessions_lib.api.device import Device
     from sessions_lib.api.file import File
-    from sessions_lib.api.registration import register_dataset, register_device, register_file
+    from sessions_lib.api.registration import (
+        register_dataset,
+        register_device,
+        register_file,
+        register_files,
+    )
     from sessions_lib.api.session import Session
     from sessions_lib.catalog import Catalog, CatalogLocation
     from sessions_lib.client import Client, default_client, set_default_client
@@ -133,6 +141,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ se
         TopicIdentityRecord,
         TopicPartitionRecord,
     )
+    from sessions_lib.model.requests import FileRegistration
     from sessions_lib.model.sentinels import NotSet, NotSetType
     from sessions_lib.surfaces.frames import (
         contributions_frame,

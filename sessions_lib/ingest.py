@@ -1,12 +1,19 @@
 """Ingest a folder as a dataset: every recording read and registered with its topics' extents.
 
-Incremental and safe to re-run: a file whose content hash is already registered is not read
-again; a changed file replaces its own partitions and extents (one transaction per file); a
-file no reader can read is registered with its error and the run goes on.
+Incremental and safe to re-run. A file is read again only when its content may have changed:
+its size, modification time or fingerprint (a digest of its size and its first and last MiB,
+where MCAP, bag and ULog files keep their headers and summaries) differ from what is registered,
+so re-ingesting an unchanged folder reads at most 2 MiB of each file. ``verify=True`` compares
+a full content hash instead (every byte read). A changed file replaces its own partitions and
+extents; a file no reader can read is registered with its error and the run goes on.
+
+Registrations are written in transactions of up to ``files_per_transaction`` files (and
+``EXTENTS_PER_TRANSACTION`` extents), each a few set-based statements whatever its size: a batch
+lands whole or not at all, and a run killed halfway keeps the batches it committed.
 
 The work splits into :class:`FileBatch` es, plain data that can be read in other processes or on
 other machines at once (the Dagster pipeline maps one step over each): every file belongs to one
-batch, each file is one transaction, so concurrent batches lose and duplicate nothing.
+batch, so concurrent batches lose and duplicate nothing.
 
 >>> report = ingest_folder(Path("recordings/2026-04-23"))  # doctest: +SKIP
 >>> print(report.summary())  # doctest: +SKIP
@@ -16,21 +23,27 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Iterator, Mapping
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from rich.progress import Progress
 
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.errors import AlreadyExistsError, InvalidRequestError, ReaderError
 from sessions_lib.model import ids
 from sessions_lib.model.records import DatasetRecord, FileRecord
-from sessions_lib.model.requests import FileRegistration
+from sessions_lib.model.requests import ContentStamp, FileRegistration
 from sessions_lib.model.validation import validate_name
 from sessions_lib.readers import TabularOptions, lerobot, read_recording
 from sessions_lib.store import datasets, files
+
+# Bytes read at each end of a file for its fingerprint.
+FINGERPRINT_REGION_BYTES = 1 << 20
+# A write transaction holds at most this many files, and closes early past this many extents
+# (what bounds the memory of the rows in flight).
+FILES_PER_TRANSACTION = 256
+EXTENTS_PER_TRANSACTION = 250_000
 
 # Files that describe a recording beside it and are read by its reader, not on their own.
 SIDECAR_NAMES = frozenset({"metadata.yaml"})
@@ -46,7 +59,7 @@ class IngestReport:
     dataset_id: str
     folder: str  # the dataset's root folder
     registered: tuple[str, ...]  # new or changed, read and registered
-    unchanged: tuple[str, ...]  # same content hash as registered: not read again
+    unchanged: tuple[str, ...]  # same size, modification time and fingerprint: not read again
     failed: tuple[tuple[str, str], ...]  # (relative path, error), registered with the error
 
     def summary(self) -> str:
@@ -77,16 +90,25 @@ def ingest_folder(
     dataset_name: str | None = None,
     tabular: TabularOptions | None = None,
     device_for: DeviceResolver | None = None,
+    verify: bool = False,
+    files_per_transaction: int = FILES_PER_TRANSACTION,
     show_progress: bool = False,
     org_id: str | None = None,
     roboto_client: Client | None = None,
 ) -> IngestReport:
-    """Read every recording under ``folder`` into the dataset whose root is that folder."""
+    """Read every new or changed recording under ``folder`` into the dataset whose root is that
+    folder; ``verify`` decides "unchanged" by a full content hash."""
     client = resolve_client(roboto_client)
     dataset = dataset_for_folder(folder, name=dataset_name, org_id=org_id, roboto_client=client)
     (batch,) = plan_batches(dataset, folder)
     return ingest_batch(
-        batch, tabular=tabular, device_for=device_for, show_progress=show_progress, roboto_client=client
+        batch,
+        tabular=tabular,
+        device_for=device_for,
+        verify=verify,
+        files_per_transaction=files_per_transaction,
+        show_progress=show_progress,
+        roboto_client=client,
     )
 
 
@@ -151,60 +173,98 @@ def ingest_batch(
     *,
     tabular: TabularOptions | None = None,
     device_for: DeviceResolver | None = None,
+    verify: bool = False,
+    files_per_transaction: int = FILES_PER_TRANSACTION,
     show_progress: bool = False,
     roboto_client: Client | None = None,
 ) -> IngestReport:
     """Read and register the files of ``batch``: new or changed ones read, unreadable ones recorded."""
+    from rich.progress import Progress  # drawn only with show_progress; not needed to import ingest
+
     client = resolve_client(roboto_client)
     root = Path(batch.folder)
-    known_hashes = dict(
-        client.catalog.read(
-            lambda tx: tx.rows(
-                "SELECT relative_path, content_hash FROM files "
-                "WHERE org_id = $org_id AND dataset_id = $dataset_id "
-                "AND list_contains($paths, relative_path)",
-                org_id=batch.org_id,
-                dataset_id=batch.dataset_id,
-                paths=list(batch.relative_paths),
-            )
-        )
-    )
-    registered, unchanged, failed = [], [], []
-    with Progress(disable=not show_progress, transient=True) as progress:
-        task = progress.add_task(f"ingesting {root.name}", total=len(batch.relative_paths))
+    keys = [(batch.dataset_id, relative) for relative in batch.relative_paths]
+    stored = client.catalog.read(lambda tx: files.files_at_paths(tx, batch.org_id, keys))
+    unchanged: list[str] = []
+
+    def changed_files(advance: Callable[[], None]) -> Iterator[FileRegistration]:
         for relative in batch.relative_paths:
             path = root / relative
-            content_hash = file_hash(path)
-            progress.advance(task)
-            if known_hashes.get(relative) == content_hash:
+            stamp = stamp_file(path, verify=verify)
+            held = stored.get((batch.dataset_id, relative))
+            advance()
+            if held is not None and stamp.matches(held):
                 unchanged.append(relative)
-                continue
-            file_fields: dict[str, Any] = dict(
-                uri=path.as_uri(), size_bytes=path.stat().st_size, content_hash=content_hash
-            )
-            try:
-                recording = read_recording(path, tabular)
-            except ReaderError as error:
-                device_id = device_for(relative, None) if device_for else None
-                request = FileRegistration(
-                    batch.dataset_id, relative, ingest_error=str(error), device_id=device_id, **file_fields
-                )
-                _register(client, batch.org_id, request)
-                failed.append((relative, str(error)))
-                continue
-            device_id = device_for(relative, recording.identifiers) if device_for else None
-            request = FileRegistration.from_recording(
-                batch.dataset_id, relative, recording, device_id=device_id, **file_fields
-            )
-            _register(client, batch.org_id, request)
-            registered.append(relative)
+            else:
+                yield _read_file(batch.dataset_id, path, relative, stamp, tabular, device_for)
+
+    with Progress(disable=not show_progress, transient=True) as progress:
+        task = progress.add_task(f"ingesting {root.name}", total=len(batch.relative_paths))
+        written = write_registrations(
+            client,
+            batch.org_id,
+            changed_files(lambda: progress.advance(task)),
+            files_per_transaction=files_per_transaction,
+        )
+        registered = [r.relative_path for r in written if r.ingest_error is None]
+        failed = [(r.relative_path, r.ingest_error) for r in written if r.ingest_error is not None]
     return IngestReport(batch.dataset_id, batch.folder, tuple(registered), tuple(unchanged), tuple(failed))
 
 
-def _register(client: Client, org_id: str, request: FileRegistration) -> FileRecord:
-    """One file, one transaction: its rows land whole or not at all."""
-    now = client.now()
-    return client.catalog.transaction(lambda tx: files.put_file(tx, org_id, request, now, client.user))
+def _read_file(
+    dataset_id: str,
+    path: Path,
+    relative: str,
+    stamp: ContentStamp,
+    tabular: TabularOptions | None,
+    device_for: DeviceResolver | None,
+) -> FileRegistration:
+    """The registration of one recording as its reader finds it, or with the reader's error."""
+    fields: dict[str, Any] = dict(
+        uri=path.as_uri(),
+        size_bytes=stamp.size_bytes,
+        mtime_ns=stamp.mtime_ns,
+        fingerprint=stamp.fingerprint,
+        content_hash=stamp.content_hash,
+    )
+    try:
+        recording = read_recording(path, tabular)
+    except ReaderError as error:
+        device_id = device_for(relative, None) if device_for else None
+        return FileRegistration(dataset_id, relative, ingest_error=str(error), device_id=device_id, **fields)
+    device_id = device_for(relative, recording.identifiers) if device_for else None
+    return FileRegistration.from_recording(dataset_id, relative, recording, device_id=device_id, **fields)
+
+
+def write_registrations(
+    client: Client,
+    org_id: str,
+    registrations: Iterable[FileRegistration],
+    *,
+    files_per_transaction: int = FILES_PER_TRANSACTION,
+) -> list[FileRecord]:
+    """Register files as they come, one transaction per ``files_per_transaction`` files (fewer
+    when they carry ``EXTENTS_PER_TRANSACTION`` extents), and return them as stored, in order."""
+    if not (isinstance(files_per_transaction, int) and files_per_transaction >= 1):
+        raise InvalidRequestError(f"files_per_transaction must be at least 1, got {files_per_transaction!r}")
+    stored: list[FileRecord] = []
+    pending: list[FileRegistration] = []
+    extents = 0
+
+    def commit() -> None:
+        now, user, chunk = client.now(), client.user, list(pending)
+        stored.extend(client.catalog.transaction(lambda tx: files.put_files(tx, org_id, chunk, now, user)))
+        pending.clear()
+
+    for registration in registrations:
+        pending.append(registration)
+        extents += sum(len(topic.spans) for topic in registration.topics)
+        if len(pending) >= files_per_transaction or extents >= EXTENTS_PER_TRANSACTION:
+            commit()
+            extents = 0
+    if pending:
+        commit()
+    return stored
 
 
 def recording_paths(folder: Path) -> Iterator[Path]:
@@ -219,12 +279,30 @@ def recording_paths(folder: Path) -> Iterator[Path]:
         yield path
 
 
-def file_hash(path: Path) -> str:
-    """BLAKE2b of the file's bytes, read in 1 MiB blocks."""
-    digest = hashlib.blake2b(digest_size=20)
+def stamp_file(path: Path, *, verify: bool = False) -> ContentStamp:
+    """The file's size, modification time and fingerprint, plus its full content hash when
+    ``verify``. The fingerprint is BLAKE2b of the size and the first and last
+    ``FINGERPRINT_REGION_BYTES`` (the whole file when it is no larger than both): a rewrite that
+    keeps size and both ends (and the modification time) is only caught by ``verify``."""
     with path.open("rb") as file:
-        while block := file.read(1 << 20):
-            digest.update(block)
+        stat = os.fstat(file.fileno())
+        digest = hashlib.blake2b(str(stat.st_size).encode(), digest_size=20)
+        if stat.st_size <= 2 * FINGERPRINT_REGION_BYTES:
+            digest.update(file.read())
+        else:
+            digest.update(file.read(FINGERPRINT_REGION_BYTES))
+            file.seek(-FINGERPRINT_REGION_BYTES, os.SEEK_END)
+            digest.update(file.read(FINGERPRINT_REGION_BYTES))
+        content_hash = _content_hash(file) if verify else None
+    return ContentStamp(stat.st_size, stat.st_mtime_ns, f"blake2b:{digest.hexdigest()}", content_hash)
+
+
+def _content_hash(file: Any) -> str:
+    """BLAKE2b of every byte of the open file, read in 1 MiB blocks from its start."""
+    file.seek(0)
+    digest = hashlib.blake2b(digest_size=20)
+    while block := file.read(1 << 20):
+        digest.update(block)
     return f"blake2b:{digest.hexdigest()}"
 
 

@@ -1,7 +1,8 @@
-"""Registration: devices, datasets, and files with their topics' extents, each one transaction.
+"""Registration: devices, datasets, and files with their topics' extents.
 
 Readers, the pipeline, notebooks and tests register recordings through these functions (ingestion
-writes the same ``FileRegistration`` requests through ``sessions_lib.store.files``). A file is
+writes the same ``FileRegistration`` requests the same way). ``register_file`` is one transaction;
+``register_files`` writes many files in transactions of hundreds, a few statements each. A file is
 identified by (org, dataset, relative path): registering it again with the same content hash is a
 no-op; with new content it replaces the file's own partitions and extents, and the stored bounds of
 every session holding it are recomputed in the same transaction.
@@ -17,10 +18,11 @@ every session holding it are recomputed in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sessions_lib.client import Client, resolve_client
+from sessions_lib.ingest import FILES_PER_TRANSACTION, write_registrations
 from sessions_lib.model import ids
 from sessions_lib.model.records import (
     ActivityInterval,
@@ -132,3 +134,26 @@ def register_file(
     )
     now = client.now()
     return client.catalog.transaction(lambda tx: files.put_file(tx, org, request, now, client.user))
+
+
+def register_files(
+    registrations: Iterable[FileRegistration],
+    *,
+    files_per_transaction: int = FILES_PER_TRANSACTION,
+    org_id: str | None = None,
+    roboto_client: Client | None = None,
+) -> list[FileRecord]:
+    """Register many files with the rules of :func:`register_file`, and return them as stored.
+
+    ``registrations`` (any iterable, consumed as it comes) are written in transactions of up to
+    ``files_per_transaction`` files: each lands whole or not at all, in one statement per table.
+    A path or given ``file_id`` may appear once per call.
+
+    >>> register_files(
+    ...     FileRegistration(dataset.dataset_id, f"run-{i}.mcap", [RecordedTopic("/imu", ((i, i + 10),))])
+    ...     for i in range(1_000)
+    ... )  # doctest: +SKIP
+    """
+    client = resolve_client(roboto_client)
+    org = client.resolve_org(org_id, "org_id")
+    return write_registrations(client, org, registrations, files_per_transaction=files_per_transaction)

@@ -46,7 +46,9 @@ CREATE TABLE IF NOT EXISTS files (
     created        TIMESTAMPTZ NOT NULL,
     created_by     VARCHAR NOT NULL,
     modified       TIMESTAMPTZ NOT NULL,
-    modified_by    VARCHAR NOT NULL
+    modified_by    VARCHAR NOT NULL,
+    mtime_ns       BIGINT,            -- its modification time when read (ns since the Unix epoch)
+    fingerprint    VARCHAR            -- digest of its size and first and last MiB: change detection
 );
 
 -- key: topic_id; one identity per (org_id, name)
@@ -136,3 +138,7 @@ CREATE TABLE IF NOT EXISTS session_devices (
     created     TIMESTAMPTZ NOT NULL,
     created_by  VARCHAR NOT NULL
 );
+
+-- Upgrades of catalogs made before a column existed (each a no-op once it is there).
+ALTER TABLE files ADD COLUMN IF NOT EXISTS mtime_ns BIGINT;
+ALTER TABLE files ADD COLUMN IF NOT EXISTS fingerprint VARCHAR;

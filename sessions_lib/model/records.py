@@ -213,6 +213,8 @@ class FileRecord:
     anchored: bool | None = None
     notes: tuple[str, ...] = ()
     identifiers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    mtime_ns: int | None = None  # the file's modification time when it was read
+    fingerprint: str | None = None  # digest of its size and first and last MiB (see ingest)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "notes", tuple(self.notes or ()))

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sessions_lib.errors import InvalidRequestError
-from sessions_lib.model.records import ActivityInterval, IndexUsed, RecordedTopic, Recording, frozen_json
+from sessions_lib.model.records import (
+    ActivityInterval,
+    FileRecord,
+    IndexUsed,
+    RecordedTopic,
+    Recording,
+    frozen_json,
+)
 from sessions_lib.model.sentinels import NotSet, NotSetType
 from sessions_lib.model.validation import (
     is_int64,
@@ -105,6 +112,29 @@ class DeviceChanges:
 
 
 @dataclass(frozen=True, slots=True)
+class ContentStamp:
+    """What says whether a file's content is still the content registered: a full content hash
+    when one was computed, else its size, modification time and fingerprint (a digest of its size
+    and first and last MiB, where MCAP, bag and ULog files keep their headers and summaries)."""
+
+    size_bytes: int | None
+    mtime_ns: int | None
+    fingerprint: str | None
+    content_hash: str | None = None
+
+    def matches(self, stored: FileRecord) -> bool:
+        """Whether ``stored`` was registered from this content: the same full hash when this stamp
+        has one, else the same fingerprint, size and modification time (all three known)."""
+        if self.content_hash is not None:
+            return self.content_hash == stored.content_hash
+        return self.fingerprint is not None and (self.fingerprint, self.size_bytes, self.mtime_ns) == (
+            stored.fingerprint,
+            stored.size_bytes,
+            stored.mtime_ns,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class FileRegistration:
     """One file of a dataset to register, with its topics' spans and how a reader read it.
 
@@ -121,6 +151,8 @@ class FileRegistration:
     size_bytes: int | None = None
     format: str | None = None
     content_hash: str | None = None
+    mtime_ns: int | None = None
+    fingerprint: str | None = None
     ingest_error: str | None = None
     read_method: IndexUsed | None = None
     anchored: bool | None = None
@@ -139,10 +171,13 @@ class FileRegistration:
             uri=self.uri,
             format=self.format,
             content_hash=self.content_hash,
+            fingerprint=self.fingerprint,
             ingest_error=self.ingest_error,
         )
         if self.size_bytes is not None and not (is_int64(self.size_bytes) and self.size_bytes >= 0):
             raise InvalidRequestError(f"{what}: size_bytes must be a byte count, got {self.size_bytes!r}")
+        if self.mtime_ns is not None and not is_int64(self.mtime_ns):
+            raise InvalidRequestError(f"{what}: mtime_ns must be int64 nanoseconds, got {self.mtime_ns!r}")
         if self.ingest_error == "":
             raise InvalidRequestError(f"{what}: ingest_error must say what went wrong, not be empty")
         object.__setattr__(self, "topics", tuple(self.topics))
@@ -153,6 +188,10 @@ class FileRegistration:
             raise InvalidRequestError(
                 f"{what}: a file that failed ingestion ({self.ingest_error!r}) has no topics"
             )
+
+    @property
+    def stamp(self) -> ContentStamp:
+        return ContentStamp(self.size_bytes, self.mtime_ns, self.fingerprint, self.content_hash)
 
     @classmethod
     def from_recording(

@@ -3,7 +3,7 @@ file and contribution windows, bounds, topics), ``pages/`` (the API's keyset-pag
 
 Each rule in ``rules/`` is a SELECT over the catalog's tables and the rules before it. All of
 them start from ``contributions``: the ``session_files`` rows in scope, which the caller chooses
-(one session, the sessions holding a file, or every session for a view). ``with_rules(scope)``
+(one session, the sessions holding any of some files, or every session for a view). ``with_rules(scope)``
 chains them into one ``WITH`` prefix, so ``Session``, the SQL views and the asset checks ask the
 same question the same way:
 
@@ -29,13 +29,14 @@ RULES: tuple[str, ...] = (
     "session_topics",
 )
 
-# Contributions scopes; parameters are named ($org_id, $session_id, $file_id).
+# Contributions scopes; parameters are named ($org_id, $session_id, $file_ids).
 ONE_SESSION = "SELECT * FROM session_files WHERE org_id = $org_id AND session_id = $session_id"
 ORG_SESSIONS = "SELECT * FROM session_files WHERE org_id = $org_id"
-SESSIONS_HOLDING_FILE = """
+SESSIONS_HOLDING_FILES = """
 SELECT * FROM session_files
 WHERE org_id = $org_id
-  AND session_id IN (SELECT session_id FROM session_files WHERE org_id = $org_id AND file_id = $file_id)
+  AND session_id IN (
+      SELECT session_id FROM session_files WHERE org_id = $org_id AND list_contains($file_ids, file_id))
 """
 
 

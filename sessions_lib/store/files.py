@@ -1,32 +1,40 @@
 """Files in the catalog with their topics, partitions, extents and activity: the write path of
-recordings.
+recordings, set-based so that a batch of files costs a few statements, not a few per file.
 
-A file is identified by (org, dataset, relative path): registering it again with the same content
-hash, error and device is a no-op; otherwise its own partitions, extents and activity are replaced
-under the same file id, and the stored bounds of every session holding it are recomputed in the
-same transaction.
+A file is identified by (org, dataset, relative path). Registering it again with the same content
+(``ContentStamp.matches``), error and device is a no-op; otherwise its own partitions, extents and
+activity are replaced under the same file id, and the stored bounds of every session holding it
+are recomputed in the same transaction.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sessions_lib.catalog import Tx
 from sessions_lib.catalog.lookups import load_one, require_all
-from sessions_lib.errors import AlreadyExistsError
+from sessions_lib.errors import AlreadyExistsError, InvalidRequestError
 from sessions_lib.model import ids
-from sessions_lib.model.records import FileRecord, FileTopicRecord, RecordedTopic, as_row
+from sessions_lib.model.records import FileRecord, FileTopicRecord, as_row
 from sessions_lib.model.requests import FileRegistration
-from sessions_lib.queries import SESSIONS_HOLDING_FILE, query_sql, refresh_bounds
+from sessions_lib.queries import SESSIONS_HOLDING_FILES, query_sql, refresh_bounds
 
 INGESTED = "ingested"
 FAILED = "failed"
 
-_REFRESH_BOUNDS_OF_SESSIONS_HOLDING_FILE = refresh_bounds(SESSIONS_HOLDING_FILE)
+_REFRESH_BOUNDS_OF_SESSIONS_HOLDING_FILES = refresh_bounds(SESSIONS_HOLDING_FILES)
 # A file's own rows, replaced whole when its content changes (the file row last).
 _FILE_TABLES = ("timeline_extents", "topic_partitions", "activity_intervals", "files")
+# The registered files at some (dataset, path) keys: the two lists are zipped by unnest.
+_FILES_AT_PATHS = """
+SELECT f.* FROM files AS f
+JOIN (SELECT unnest($dataset_ids) AS dataset_id, unnest($paths) AS relative_path) AS wanted
+  ON f.dataset_id = wanted.dataset_id AND f.relative_path = wanted.relative_path
+WHERE f.org_id = $org_id
+"""
 
 
 def load_file(tx: Tx, org_id: str, file_id: str) -> FileRecord:
@@ -34,49 +42,114 @@ def load_file(tx: Tx, org_id: str, file_id: str) -> FileRecord:
     return load_one(tx, FileRecord, "file", org_id, file_id)
 
 
-def file_at_path(tx: Tx, org_id: str, dataset_id: str, relative_path: str) -> FileRecord | None:
-    """The file registered at this path of the dataset, if any."""
+def files_at_paths(tx: Tx, org_id: str, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], FileRecord]:
+    """The files registered at these ``(dataset_id, relative_path)`` keys, by key."""
+    dataset_ids, paths = zip(*keys, strict=True) if keys else ((), ())
     found = tx.records(
-        FileRecord,
-        "SELECT * FROM files WHERE org_id = $org AND dataset_id = $ds AND relative_path = $path",
-        org=org_id,
-        ds=dataset_id,
-        path=relative_path,
+        FileRecord, _FILES_AT_PATHS, org_id=org_id, dataset_ids=list(dataset_ids), paths=list(paths)
     )
-    return found[0] if found else None
+    return {(f.dataset_id, f.relative_path): f for f in found}
 
 
 def put_file(tx: Tx, org_id: str, request: FileRegistration, now: datetime, user: str) -> FileRecord:
-    """Register the file (new, or replacing what its path held) and return it as stored."""
-    require_all(tx, "dataset", org_id, [request.dataset_id])
-    require_all(tx, "device", org_id, [request.device_id] if request.device_id is not None else [])
-    current = file_at_path(tx, org_id, request.dataset_id, request.relative_path)
-    if current is not None:
-        if request.file_id is not None and request.file_id != current.file_id:
+    """Register one file (new, or replacing what its path held) and return it as stored."""
+    (record,) = put_files(tx, org_id, [request], now, user)
+    return record
+
+
+def put_files(
+    tx: Tx, org_id: str, requests: Sequence[FileRegistration], now: datetime, user: str
+) -> list[FileRecord]:
+    """Register the files (each new, or replacing what its path held) and return them as stored,
+    in the order given.
+
+    One statement per table for the whole batch, whatever its size: the lookups of what the paths
+    hold, the deletion of replaced files' rows, the inserts, and one refresh of the bounds of
+    every session holding a replaced file. Nothing is written if any request is refused.
+    """
+    keys = [(r.dataset_id, r.relative_path) for r in requests]
+    _refuse_repeats("path", [f"{ds}/{path}" for ds, path in keys])
+    _refuse_repeats("file id", [r.file_id for r in requests if r.file_id is not None])
+    require_all(tx, "dataset", org_id, sorted({r.dataset_id for r in requests}))
+    require_all(tx, "device", org_id, sorted({r.device_id for r in requests if r.device_id is not None}))
+    current = files_at_paths(tx, org_id, keys)
+
+    stored: list[FileRecord] = []
+    written: list[tuple[FileRecord, FileRegistration]] = []
+    replaced: list[str] = []
+    new_ids_given: list[str] = []
+    for request, key in zip(requests, keys, strict=True):
+        held = current.get(key)
+        if held is not None and request.file_id is not None and request.file_id != held.file_id:
             raise AlreadyExistsError(
                 f"file {request.relative_path!r} of dataset {request.dataset_id!r} is already registered "
-                f"as {current.file_id!r}, not {request.file_id!r}"
+                f"as {held.file_id!r}, not {request.file_id!r}"
             )
-        unchanged = (
-            request.content_hash is not None
-            and request.content_hash == current.content_hash
-            and request.ingest_error == current.ingest_error
-            and request.device_id == current.device_id
-        )
-        if unchanged:
-            return current
-        file_id, created, created_by = current.file_id, current.created, current.created_by
+        if held is not None and _unchanged(request, held):
+            stored.append(held)
+            continue
+        if held is not None:
+            replaced.append(held.file_id)
+            record = _file_record(org_id, request, held.file_id, held.created, held.created_by, now, user)
+        else:
+            if request.file_id is not None:
+                new_ids_given.append(request.file_id)
+            file_id = request.file_id or ids.new_id(ids.FILE)
+            record = _file_record(org_id, request, file_id, now, user, now, user)
+        stored.append(record)
+        written.append((record, request))
+
+    _refuse_taken_ids(tx, org_id, new_ids_given)
+    if replaced:
         for table in _FILE_TABLES:
             tx.execute(
-                f"DELETE FROM {table} WHERE org_id = $org AND file_id = $file_id", org=org_id, file_id=file_id
+                f"DELETE FROM {table} WHERE org_id = $org AND list_contains($file_ids, file_id)",
+                org=org_id,
+                file_ids=replaced,
             )
-    else:
-        file_id = request.file_id or ids.new_id(ids.FILE)
-        if tx.exists("files", org_id, file_id=file_id):
-            raise AlreadyExistsError(f"file {file_id!r} already exists in org {org_id!r}")
-        created, created_by = now, user
+    _insert_rows(tx, org_id, written)
+    if replaced:
+        tx.execute(_REFRESH_BOUNDS_OF_SESSIONS_HOLDING_FILES, org_id=org_id, file_ids=replaced)
+    return stored
 
-    record = FileRecord(
+
+def _unchanged(request: FileRegistration, held: FileRecord) -> bool:
+    return (
+        request.stamp.matches(held)
+        and request.ingest_error == held.ingest_error
+        and request.device_id == held.device_id
+    )
+
+
+def _refuse_repeats(what: str, values: Sequence[str]) -> None:
+    repeated = sorted(value for value, count in Counter(values).items() if count > 1)
+    if repeated:
+        raise InvalidRequestError(f"each file is registered once per call; {what}(s) given twice: {repeated}")
+
+
+def _refuse_taken_ids(tx: Tx, org_id: str, file_ids: Sequence[str]) -> None:
+    """A new file's given id must not belong to another file of the org."""
+    if not file_ids:
+        return
+    taken = tx.rows(
+        "SELECT file_id FROM files WHERE org_id = $org AND list_contains($ids, file_id) ORDER BY file_id",
+        org=org_id,
+        ids=list(file_ids),
+    )
+    if taken:
+        raise AlreadyExistsError(f"file {taken[0][0]!r} already exists in org {org_id!r}")
+
+
+def _file_record(
+    org_id: str,
+    request: FileRegistration,
+    file_id: str,
+    created: datetime,
+    created_by: str,
+    now: datetime,
+    user: str,
+) -> FileRecord:
+    return FileRecord(
         file_id=file_id,
         org_id=org_id,
         dataset_id=request.dataset_id,
@@ -96,83 +169,97 @@ def put_file(tx: Tx, org_id: str, request: FileRegistration, now: datetime, user
         anchored=request.anchored,
         notes=tuple(request.notes),
         identifiers=request.identifiers or {},
+        mtime_ns=request.mtime_ns,
+        fingerprint=request.fingerprint,
     )
-    tx.insert("files", [as_row(record)])
-    _insert_topics(tx, org_id, record, request.topics)
-    tx.insert(
-        "activity_intervals",
-        [
-            dict(org_id=org_id, file_id=file_id, kind=a.kind, start_ns=a.start_ns, end_ns=a.end_ns)
-            for a in request.activity
-        ],
-    )
-    if current is not None:
-        tx.execute(_REFRESH_BOUNDS_OF_SESSIONS_HOLDING_FILE, org_id=org_id, file_id=file_id)
-    return record
 
 
-def _insert_topics(tx: Tx, org_id: str, file: FileRecord, topics: Sequence[RecordedTopic]) -> None:
-    """Topic identities (one per org and name), then the file's partitions and extents."""
-    if not topics:
+def _insert_rows(tx: Tx, org_id: str, written: Sequence[tuple[FileRecord, FileRegistration]]) -> None:
+    """The files' rows, their topic identities (one per org and name, resolved for the whole batch
+    at once), partitions, extents and activity: one insert per table. Extents, the bulk, are built
+    column by column and inserted in wall-clock order."""
+    if not written:
         return
-    topic_ids = {t.name: ids.stable_id(ids.TOPIC, org_id, t.name) for t in topics}
+    import pyarrow as pa  # only the write path builds Arrow tables
+
+    names = sorted({t.name for _, request in written for t in request.topics})
+    topic_ids = {name: ids.stable_id(ids.TOPIC, org_id, name) for name in names}
     known = {
-        row[0]
-        for row in tx.rows(
+        topic_id
+        for (topic_id,) in tx.rows(
             "SELECT topic_id FROM topics WHERE org_id = $org AND list_contains($ids, topic_id)",
             org=org_id,
             ids=list(topic_ids.values()),
         )
     }
+    partitions: list[dict[str, Any]] = []
+    extents: dict[str, list[Any]] = {column: [] for column in _EXTENT_COLUMNS}
+    for record, request in written:
+        for topic in request.topics:
+            part_id, topic_id = ids.new_id(ids.TOPIC_PARTITION), topic_ids[topic.name]
+            offset = topic.unix_epoch_offset_ns
+            lows, highs = [lo for lo, _ in topic.spans], [hi for _, hi in topic.spans]
+            partitions.append(
+                dict(
+                    topic_part_id=part_id,
+                    org_id=org_id,
+                    topic_id=topic_id,
+                    file_id=record.file_id,
+                    device_id=record.device_id,
+                    schema_name=topic.schema_name,
+                    schema_encoding=topic.schema_encoding,
+                    message_count=topic.message_count,
+                    partition_key=topic.partition,
+                    row_start=topic.row_range[0] if topic.row_range else None,
+                    row_end=topic.row_range[1] if topic.row_range else None,
+                    min_wall_ns=min(lows) + offset if lows else None,
+                    max_wall_ns=max(highs) + offset if highs else None,
+                )
+            )
+            count = len(lows)
+            extents["timeline_extent_id"] += [ids.new_id(ids.TIMELINE_EXTENT) for _ in range(count)]
+            extents["topic_part_id"] += [part_id] * count
+            extents["file_id"] += [record.file_id] * count
+            extents["topic_id"] += [topic_id] * count
+            extents["timeline_source"] += [topic.timeline_source] * count
+            extents["min_timestamp"] += lows
+            extents["max_timestamp"] += highs
+            extents["unix_epoch_offset_ns"] += [offset] * count
+            extents["min_wall_ns"] += [lo + offset for lo in lows]
+            extents["max_wall_ns"] += [hi + offset for hi in highs]
+
+    tx.insert("files", [as_row(record) for record, _ in written])
     tx.insert(
         "topics",
+        [{"topic_id": topic_ids[n], "org_id": org_id, "name": n} for n in names if topic_ids[n] not in known],
+    )
+    tx.insert("topic_partitions", partitions)
+    tx.insert(
+        "activity_intervals",
         [
-            {"topic_id": topic_id, "org_id": org_id, "name": name}
-            for name, topic_id in topic_ids.items()
-            if topic_id not in known
+            dict(org_id=org_id, file_id=record.file_id, kind=a.kind, start_ns=a.start_ns, end_ns=a.end_ns)
+            for record, request in written
+            for a in request.activity
         ],
     )
-    partitions: list[dict[str, Any]] = []
-    extents: list[dict[str, Any]] = []
-    for topic in topics:
-        topic_part_id = ids.new_id(ids.TOPIC_PARTITION)
-        offset = topic.unix_epoch_offset_ns
-        partitions.append(
-            dict(
-                topic_part_id=topic_part_id,
-                org_id=org_id,
-                topic_id=topic_ids[topic.name],
-                file_id=file.file_id,
-                device_id=file.device_id,
-                schema_name=topic.schema_name,
-                schema_encoding=topic.schema_encoding,
-                message_count=topic.message_count,
-                partition_key=topic.partition,
-                row_start=topic.row_range[0] if topic.row_range else None,
-                row_end=topic.row_range[1] if topic.row_range else None,
-                min_wall_ns=min((lo + offset for lo, _ in topic.spans), default=None),
-                max_wall_ns=max((hi + offset for _, hi in topic.spans), default=None),
-            )
-        )
-        extents.extend(
-            dict(
-                timeline_extent_id=ids.new_id(ids.TIMELINE_EXTENT),
-                org_id=org_id,
-                topic_part_id=topic_part_id,
-                file_id=file.file_id,
-                topic_id=topic_ids[topic.name],
-                timeline_source=topic.timeline_source,
-                min_timestamp=lo,
-                max_timestamp=hi,
-                unix_epoch_offset_ns=offset,
-                min_wall_ns=lo + offset,
-                max_wall_ns=hi + offset,
-            )
-            for lo, hi in topic.spans
-        )
-    tx.insert("topic_partitions", partitions)
-    extents.sort(key=lambda e: e["min_wall_ns"])
-    tx.insert("timeline_extents", extents)
+    if extents["file_id"]:
+        table = pa.table(extents)
+        table = table.append_column("org_id", pa.array([org_id] * table.num_rows, pa.string()))
+        tx.insert_arrow("timeline_extents", table.sort_by("min_wall_ns"))
+
+
+_EXTENT_COLUMNS = (
+    "timeline_extent_id",
+    "topic_part_id",
+    "file_id",
+    "topic_id",
+    "timeline_source",
+    "min_timestamp",
+    "max_timestamp",
+    "unix_epoch_offset_ns",
+    "min_wall_ns",
+    "max_wall_ns",
+)
 
 
 def file_topics_page(
