@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import os
 import pstats
 import shutil
 import statistics
@@ -367,7 +368,7 @@ def run(
     directory: Path | None = None,
 ) -> dict[str, Any]:
     """Write, time and delete the folders of ``parts``; returns their results by part."""
-    results: dict[str, Any] = {}
+    results: dict[str, Any] = {"load": os.getloadavg()[0]}  # others' work shares the cores
     with tempfile.TemporaryDirectory(dir=directory, prefix="bench_ingest_") as temp:
         if "small" in parts:
             results["small"] = run_small(Path(temp), small_files, repeats, small_chunk_kib)
@@ -378,27 +379,24 @@ def run(
 
 # -- where the time goes ---------------------------------------------------------------------------
 
-# Phases of an ingest by the functions that run them (file suffix, function name); a phase's time
-# is its functions' cumulative time (callers listed first win when one calls another).
-PHASES: dict[str, tuple[tuple[str, str], ...]] = {
-    "listing": (("sessions_lib/ingest.py", "recording_paths"),),
-    "fingerprint/hash": (
-        ("sessions_lib/ingest.py", "file_hash"),
-        ("sessions_lib/ingest.py", "fingerprint"),
-        ("sessions_lib/ingest.py", "file_fingerprint"),
-        ("sessions_lib/store/files.py", "fingerprint"),
-    ),
-    "stat": (("pathlib.py", "stat"),),
-    "reader": (("sessions_lib/readers/__init__.py", "read_recording"),),
-    "catalog: open": (("sessions_lib/catalog/lake.py", "new_connection"),),
-    "catalog: transactions": (
-        ("sessions_lib/catalog/lake.py", "transaction"),
-        ("sessions_lib/catalog/lake.py", "read"),
-    ),
+# Phases of an ingest by the functions that run them: (file suffix, function name), or with a
+# third item, the function as called from that caller only. A phase's time is its functions'
+# cumulative time; indented phases are parts of the phase above them.
+PHASES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "listing the folder (plan_batches)": (("sessions_lib/ingest.py", "plan_batches"),),
+    "dataset lookup (dataset_for_folder)": (("sessions_lib/ingest.py", "dataset_for_folder"),),
+    "stored files lookup (one read)": (("sessions_lib/catalog/lake.py", "read", "ingest_batch"),),
+    "fingerprint (stamp_file)": (("sessions_lib/ingest.py", "stamp_file"),),
+    "reader (read_recording)": (("sessions_lib/readers/__init__.py", "read_recording"),),
     "requests (FileRegistration)": (
-        ("sessions_lib/model/requests.py", "__post_init__"),
+        ("sessions_lib/model/requests.py", "__init__"),
         ("sessions_lib/model/requests.py", "from_recording"),
     ),
+    "write transactions (commit)": (("sessions_lib/ingest.py", "commit"),),
+    "  put_files": (("sessions_lib/store/files.py", "put_files"),),
+    "    existing paths (files_at_paths)": (("sessions_lib/store/files.py", "files_at_paths", "put_files"),),
+    "    rows built and inserted": (("sessions_lib/store/files.py", "_insert_rows"),),
+    "      DuckDB INSERTs (Tx.insert_arrow)": (("sessions_lib/catalog/lake.py", "insert_arrow"),),
 }
 
 
@@ -418,11 +416,15 @@ def phase_seconds(profile: cProfile.Profile) -> dict[str, float]:
     raw: dict[tuple[str, int, str], tuple[Any, ...]] = stats.stats  # type: ignore[attr-defined]
     seconds: dict[str, float] = {}
     for phase, functions in PHASES.items():
-        seconds[phase] = sum(
-            entry[3]
-            for (filename, _, name), entry in raw.items()
-            if any(filename.endswith(suffix) and name == wanted for suffix, wanted in functions)
-        )
+        seconds[phase] = 0.0
+        for (filename, _, name), (_, _, _, cumulative, callers) in raw.items():
+            for suffix, wanted, *caller in functions:
+                if not (filename.endswith(suffix) and name == wanted):
+                    continue
+                if not caller:
+                    seconds[phase] += cumulative
+                else:  # the time of the calls from that caller: (cc, nc, tt, ct) per caller
+                    seconds[phase] += sum(edge[3] for (_, _, by), edge in callers.items() if by == caller[0])
     return seconds
 
 
@@ -497,6 +499,7 @@ def _row(label: str, text: str) -> str:
 
 
 def report(results: dict[str, Any]) -> Iterator[str]:
+    yield f"1-minute load average before the run: {results['load']:.1f} (cores: {os.cpu_count()})"
     small: SmallFiles | None = results.get("small")
     if small is not None:
         n = small.files

@@ -96,7 +96,7 @@ def test_ingest_benchmark_smoke(tmp_path: Path):
     assert big.ingests.registered == big.ingests.unchanged == 1
     if bench_ingest.read_chars():  # /proc/self/io (Linux): the recording is read outside the catalog
         assert 0 < big.ingests.reingest.recording_bytes_read <= big.ingests.reingest.bytes_read
-    assert len(list(bench_ingest.report(results))) == 17
+    assert len(list(bench_ingest.report(results))) == 18
     assert not list(tmp_path.iterdir()), "the benchmark cleans up"
 
 
@@ -113,4 +113,4 @@ def test_fleet_modes_comparison_smoke(tmp_path: Path):
     assert results["bulk"]["rows"] == results["api"]["rows"]
     assert set(results["api"]["steps_s"]) == {"devices", "datasets", "files", "sessions"}
     assert results["size_ratio"] > 0 and results["api"]["bytes_compacted"] > 0
-    assert len(list(synthetic_fleet.compare_report(results))) == 10
+    assert len(list(synthetic_fleet.compare_report(results))) == 11
