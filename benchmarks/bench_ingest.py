@@ -36,15 +36,17 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import importlib
+import io
 import json
 import os
 import pstats
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -379,86 +381,157 @@ def run(
 
 # -- where the time goes ---------------------------------------------------------------------------
 
-# Phases of an ingest by the functions that run them: (file suffix, function name), or with a
-# third item, the function as called from that caller only. A phase's time is its functions'
-# cumulative time; indented phases are parts of the phase above them.
-PHASES: dict[str, tuple[tuple[str, ...], ...]] = {
-    "listing the folder (plan_batches)": (("sessions_lib/ingest.py", "plan_batches"),),
-    "dataset lookup (dataset_for_folder)": (("sessions_lib/ingest.py", "dataset_for_folder"),),
-    "stored files lookup (one read)": (("sessions_lib/catalog/lake.py", "read", "ingest_batch"),),
-    "fingerprint (stamp_file)": (("sessions_lib/ingest.py", "stamp_file"),),
-    "reader (read_recording)": (("sessions_lib/readers/__init__.py", "read_recording"),),
-    "requests (FileRegistration)": (
-        ("sessions_lib/model/requests.py", "__init__"),
-        ("sessions_lib/model/requests.py", "from_recording"),
-    ),
-    "write transactions (commit)": (("sessions_lib/ingest.py", "commit"),),
-    "  put_files": (("sessions_lib/store/files.py", "put_files"),),
-    "    existing paths (files_at_paths)": (("sessions_lib/store/files.py", "files_at_paths", "put_files"),),
-    "    rows built and inserted": (("sessions_lib/store/files.py", "_insert_rows"),),
-    "      DuckDB INSERTs (Tx.insert_arrow)": (("sessions_lib/catalog/lake.py", "insert_arrow"),),
-}
+
+# The library's functions an ingest runs, timed by wrappers set on their modules (and classes) for
+# the length of one ingest: (module or class, attribute, label). Times are inclusive and kept by
+# call path, so a function shows under each caller it ran for.
+def _timed_functions() -> list[tuple[Any, str, str]]:
+    from sessions_lib import ingest
+    from sessions_lib.catalog import lake
+    from sessions_lib.store import files
+
+    return [
+        (ingest, "dataset_for_folder", "dataset lookup or creation (dataset_for_folder)"),
+        (ingest, "plan_batches", "listing the folder (plan_batches)"),
+        (ingest, "ingest_batch", "ingest_batch"),
+        (ingest, "write_registrations", "write_registrations"),
+        (ingest, "stamp_file", "fingerprint (stamp_file)"),
+        (ingest, "read_recording", "reader (read_recording)"),
+        (ingest, "_read_file", "read one file (_read_file: reader + FileRegistration)"),
+        (files, "files_at_paths", "files_at_paths (SQL)"),
+        (files, "put_files", "put_files"),
+        (files, "require_all", "require_all (SQL)"),
+        (files, "_refuse_taken_ids", "_refuse_taken_ids (SQL)"),
+        (files, "_insert_rows", "_insert_rows (rows built and inserted)"),
+        (lake.Catalog, "read", "catalog read transaction"),
+        (lake.Catalog, "transaction", "catalog write transaction"),
+        (lake.Tx, "insert_arrow", "INSERT (Tx.insert_arrow)"),
+        (lake.Tx, "rows", "SELECT (Tx.rows)"),
+        (lake.Tx, "execute", "DELETE/UPDATE (Tx.execute)"),
+    ]
 
 
-@contextmanager
-def profiled() -> Iterator[cProfile.Profile]:
-    profile = cProfile.Profile()
-    profile.enable()
-    try:
-        yield profile
-    finally:
-        profile.disable()
+class PhaseTimer:
+    """Wall-clock seconds and calls per call path of the functions of ``_timed_functions``."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[tuple[str, ...], float] = {}
+        self.calls: dict[tuple[str, ...], int] = {}
+        self._stack: list[str] = []
+        self._saved: list[tuple[Any, str, Any]] = []
+
+    def __enter__(self) -> PhaseTimer:
+        for owner, name, label in _timed_functions():
+            original = owner.__dict__[name]
+            self._saved.append((owner, name, original))
+            setattr(owner, name, self._wrap(original, label))
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for owner, name, original in reversed(self._saved):
+            setattr(owner, name, original)
+        self._saved.clear()
+
+    def _wrap(self, function: Callable[..., T], label: str) -> Callable[..., T]:
+        def timed(*args: Any, **kwargs: Any) -> T:
+            self._stack.append(label)
+            path = tuple(self._stack)
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                # A generator's callee may run between two of its caller's steps: keep what it took.
+                self.seconds[path] = self.seconds.get(path, 0.0) + time.perf_counter() - start
+                self.calls[path] = self.calls.get(path, 0) + 1
+                self._stack.pop()
+
+        return timed
+
+    def lines(self, files: int, total_s: float) -> Iterator[str]:
+        yield f"  {'ingest_folder':<64} {total_s * 1e3:10.1f} ms {total_s / files * 1e3:8.3f} ms/file"
+        for path in sorted(self.seconds):
+            label = "  " * len(path) + path[-1]
+            spent = self.seconds[path]
+            yield (
+                f"  {label:<64} {spent * 1e3:10.1f} ms {spent / files * 1e3:8.3f} ms/file "
+                f"{self.calls[path]:7d} calls"
+            )
 
 
-def phase_seconds(profile: cProfile.Profile) -> dict[str, float]:
-    """Cumulative seconds per phase of ``PHASES`` (under the profiler, so inflated by its cost)."""
-    stats = pstats.Stats(profile)
-    raw: dict[tuple[str, int, str], tuple[Any, ...]] = stats.stats  # type: ignore[attr-defined]
-    seconds: dict[str, float] = {}
-    for phase, functions in PHASES.items():
-        seconds[phase] = 0.0
-        for (filename, _, name), (_, _, _, cumulative, callers) in raw.items():
-            for suffix, wanted, *caller in functions:
-                if not (filename.endswith(suffix) and name == wanted):
-                    continue
-                if not caller:
-                    seconds[phase] += cumulative
-                else:  # the time of the calls from that caller: (cc, nc, tt, ct) per caller
-                    seconds[phase] += sum(edge[3] for (_, _, by), edge in callers.items() if by == caller[0])
-    return seconds
+class ImportAttempts:
+    """Counts the attempts to import a module that is not installed (each a search of ``sys.path``
+    that ``sys.modules`` does not remember), through a finder that only counts."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.count = 0
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
+        if fullname == self.name:
+            self.count += 1
+        return None
+
+    def __enter__(self) -> ImportAttempts:
+        sys.meta_path.insert(0, self)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        sys.meta_path.remove(self)
 
 
-def profile_ingest(folder: Path, catalog: Path, top: int = 25) -> tuple[float, dict[str, float], str]:
-    """One ingest of ``folder`` into a fresh catalog under cProfile: its seconds, its phases, and the
-    ``top`` functions by own time."""
-    client = Client(catalog, user="bench", org_ids=[ORG_ID])
-    client.catalog.connection()
-    with profiled() as profile:
-        start = time.perf_counter()
-        ingest_folder(folder, roboto_client=client)
-        seconds = time.perf_counter() - start
+def failed_import_seconds(name: str, repeats: int = 2_000) -> float | None:
+    """Seconds one ``import name`` takes when ``name`` is not installed (None if it is)."""
+    start = time.perf_counter()
+    for _ in range(repeats):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
+        return None
+    return (time.perf_counter() - start) / repeats
+
+
+def profile_ingest(folder: Path, catalog: Path, files: int) -> Iterator[str]:
+    """One ingest of ``folder`` into a fresh catalog with the phase timers, a re-ingest, then one
+    ingest under cProfile: the report's lines."""
+    for what in ("ingest", "re-ingest"):
+        if what == "ingest":
+            client = Client(catalog, user="bench", org_ids=[ORG_ID])
+            client.catalog.connection()
+        with PhaseTimer() as timer, ImportAttempts("pandas") as attempts:
+            start = time.perf_counter()
+            ingest_folder(folder, roboto_client=client)
+            total_s = time.perf_counter() - start
+        yield f"{what}, timed by phase ({files} file(s)):"
+        yield from timer.lines(files, total_s)
+        failed = failed_import_seconds("pandas")
+        if failed is not None and attempts.count:
+            yield (
+                f"  failed 'import pandas' attempts (DuckDB converting Python parameters): {attempts.count}, "
+                f"~{attempts.count * failed * 1e3:.1f} ms ({failed * 1e6:.0f} us each), "
+                f"{attempts.count * failed / files * 1e3:.3f} ms/file"
+            )
     client.catalog.close()
     shutil.rmtree(catalog)
-    out = _StringSink()
-    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(top)  # type: ignore[arg-type]
-    return seconds, phase_seconds(profile), out.text()
-
-
-class _StringSink:
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.parts.append(text)
-        return len(text)
-
-    def text(self) -> str:
-        return "".join(self.parts)
+    client = Client(catalog, user="bench", org_ids=[ORG_ID])
+    client.catalog.connection()
+    profile = cProfile.Profile()
+    profile.enable()
+    start = time.perf_counter()
+    ingest_folder(folder, roboto_client=client)
+    seconds = time.perf_counter() - start
+    profile.disable()
+    client.catalog.close()
+    shutil.rmtree(catalog)
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(20)
+    yield f"ingest under cProfile: {seconds * 1e3:.1f} ms, the top functions by own time:"
+    yield from (line for line in out.getvalue().splitlines() if line.strip())
 
 
 def run_profile(
     small_files: int, big_mb: float, compression: str, small_chunk_kib: int, directory: Path | None
-) -> None:
+) -> Iterator[str]:
     with tempfile.TemporaryDirectory(dir=directory, prefix="bench_ingest_profile_") as temp:
         root = Path(temp)
         cases = []
@@ -469,13 +542,12 @@ def run_profile(
             (root / "big").mkdir()
             write_recording(root / "big" / "drive.mcap", big_mb, "sensors", compression)
             cases.append(("big", root / "big", 1))
+        warm = Client(root / "warm", user="bench", org_ids=[ORG_ID])
         for name, folder, files in cases:
-            ingest_folder(folder, roboto_client=Client(root / "warm", user="bench", org_ids=[ORG_ID]))
-            seconds, phases, top = profile_ingest(folder, root / f"catalog-{name}")
-            print(f"\n== {name}: {files} file(s), one ingest under cProfile: {seconds:.2f} s")
-            for phase, spent in phases.items():
-                print(f"  {phase:<30} {spent:8.3f} s  {spent / files * 1e3:8.3f} ms/file")
-            print(top)
+            ingest_folder(folder, roboto_client=warm)  # imports done, the files in the page cache
+            yield f"== {name}: {files} file(s); 1-minute load average {os.getloadavg()[0]:.1f}"
+            yield from profile_ingest(folder, root / f"catalog-{name}", files)
+        warm.catalog.close()
 
 
 # -- the report ------------------------------------------------------------------------------------
@@ -566,13 +638,15 @@ def main(argv: list[str] | None = None) -> None:
     if "big" in args.parts and args.big_mb * 1.1 > free_mb:
         parser.error(f"the big file needs {args.big_mb} MB; only {free_mb:.0f} MB are free")
     if args.profile:
-        run_profile(
+        lines = run_profile(
             args.small_files if "small" in args.parts else 0,
             args.big_mb if "big" in args.parts else 0,
             args.compression,
             args.small_chunk_kib,
             args.dir,
         )
+        for line in lines:
+            print(line)
         return
     results = run(
         args.small_files,

@@ -103,7 +103,8 @@ def test_ingest_benchmark_smoke(tmp_path: Path):
 def test_ingest_benchmark_profile_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     bench_ingest.main(["--profile", "--small-files", "3", "--big-mb", "2", "--dir", str(tmp_path)])
     printed = capsys.readouterr().out
-    assert "== small: 3 file(s)" in printed and "== big: 1 file(s)" in printed and "reader" in printed
+    assert "== small: 3 file(s)" in printed and "== big: 1 file(s)" in printed
+    assert "reader (read_recording)" in printed and "under cProfile" in printed
 
 
 def test_fleet_modes_comparison_smoke(tmp_path: Path):
