@@ -10,10 +10,11 @@ SQLite catalog per repeat, as a user calls it: ``ingest_folder(folder, roboto_cl
   each, the ratio (goal <= 2x), and ms per file of a re-ingest of the unchanged folder.
 - **One big file** (``--big-mb``, default 1,024 MB): ``benchmarks.bench_mcap``'s sensor recording
   (5 topics from 300 B IMU to 100 KB camera messages, 1 MiB chunks, uncompressed by default, a pause
-  in the middle). The baseline iterates every message once with mcap's readers: the streaming
-  ``NonSeekingReader`` in file order and ``make_reader(f).iter_messages()`` (log-time order); the
-  faster one counts. Goal: ``ingest_folder`` >= 50x faster than iterating. Re-ingest of the
-  unchanged file: bytes read <= 1% of its size.
+  in the middle; ``--big-profile imu``: only 300 B IMU messages, about 50x as many messages per MB).
+  The baseline iterates every message once with mcap's readers: the streaming ``NonSeekingReader``
+  in file order and ``make_reader(f).iter_messages()`` (log-time order); the faster one counts.
+  Goal: ``ingest_folder`` >= 50x faster than iterating. Re-ingest of the unchanged file: bytes
+  read <= 1% of its size.
 
 Bytes read are ``rchar`` deltas of ``/proc/self/io`` around the call (every ``read``/``pread``
 system call of the process; the MCAP reader and the fingerprint read through those, not ``mmap``).
@@ -29,6 +30,7 @@ listing the folder, registering the dataset, fingerprinting, reading, writing.
     python -m benchmarks.bench_ingest                               # 1,000 small files, 1 GB file
     python -m benchmarks.bench_ingest --small-files 200 --big-mb 100 --repeats 1
     python -m benchmarks.bench_ingest --parts big --compression zstd
+    python -m benchmarks.bench_ingest --parts big --big-profile imu   # 3.4M messages in 1 GB
     python -m benchmarks.bench_ingest --profile                     # where ingest time goes
 """
 
@@ -55,7 +57,7 @@ from typing import Any, TypeVar
 from mcap.reader import make_reader
 from mcap.writer import CompressionType, Writer
 
-from benchmarks.bench_mcap import COMPRESSIONS, time_iterate, write_recording
+from benchmarks.bench_mcap import COMPRESSIONS, PROFILES, time_iterate, write_recording
 from sessions_lib import Client, ingest_folder
 from sessions_lib.ingest import IngestReport, recording_paths
 from sessions_lib.readers import read_recording
@@ -336,11 +338,13 @@ def run_small(temp: Path, files: int, repeats: int, chunk_kib: int = 32) -> Smal
     )
 
 
-def run_big(temp: Path, size_mb: float, repeats: int, compression: str = "none") -> BigFile:
+def run_big(
+    temp: Path, size_mb: float, repeats: int, compression: str = "none", profile: str = "sensors"
+) -> BigFile:
     folder = temp / "big"
     folder.mkdir()
     path = folder / "drive.mcap"
-    messages = write_recording(path, size_mb, "sensors", compression)
+    messages = write_recording(path, size_mb, profile, compression)
     with path.open("rb") as stream:
         summary = make_reader(stream).get_summary()
     chunks = len(summary.chunk_indexes) if summary else 0
@@ -368,6 +372,7 @@ def run(
     small_chunk_kib: int = 32,
     parts: Sequence[str] = ("small", "big"),
     directory: Path | None = None,
+    big_profile: str = "sensors",
 ) -> dict[str, Any]:
     """Write, time and delete the folders of ``parts``; returns their results by part."""
     results: dict[str, Any] = {"load": os.getloadavg()[0]}  # others' work shares the cores
@@ -375,7 +380,7 @@ def run(
         if "small" in parts:
             results["small"] = run_small(Path(temp), small_files, repeats, small_chunk_kib)
         if "big" in parts:
-            results["big"] = run_big(Path(temp), big_mb, repeats, compression)
+            results["big"] = run_big(Path(temp), big_mb, repeats, compression, big_profile)
     return results
 
 
@@ -447,8 +452,8 @@ class PhaseTimer:
 
         return timed
 
-    def lines(self, files: int, total_s: float) -> Iterator[str]:
-        yield f"  {'ingest_folder':<64} {total_s * 1e3:10.1f} ms {total_s / files * 1e3:8.3f} ms/file"
+    def lines(self, files: int, total_s: float, title: str = "ingest_folder") -> Iterator[str]:
+        yield f"  {title:<64} {total_s * 1e3:10.1f} ms {total_s / files * 1e3:8.3f} ms/file"
         for path in sorted(self.seconds):
             label = "  " * len(path) + path[-1]
             spent = self.seconds[path]
@@ -530,7 +535,12 @@ def profile_ingest(folder: Path, catalog: Path, files: int) -> Iterator[str]:
 
 
 def run_profile(
-    small_files: int, big_mb: float, compression: str, small_chunk_kib: int, directory: Path | None
+    small_files: int,
+    big_mb: float,
+    compression: str,
+    small_chunk_kib: int,
+    directory: Path | None,
+    big_profile: str = "sensors",
 ) -> Iterator[str]:
     with tempfile.TemporaryDirectory(dir=directory, prefix="bench_ingest_profile_") as temp:
         root = Path(temp)
@@ -540,7 +550,7 @@ def run_profile(
             cases.append(("small", root / "small", small_files))
         if big_mb:
             (root / "big").mkdir()
-            write_recording(root / "big" / "drive.mcap", big_mb, "sensors", compression)
+            write_recording(root / "big" / "drive.mcap", big_mb, big_profile, compression)
             cases.append(("big", root / "big", 1))
         warm = Client(root / "warm", user="bench", org_ids=[ORG_ID])
         for name, folder, files in cases:
@@ -629,6 +639,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--small-chunk-kib", type=int, default=32, help="chunk size of the small MCAPs")
     parser.add_argument("--big-mb", type=float, default=1_024, help="size of the big MCAP in MB")
     parser.add_argument("--compression", choices=sorted(COMPRESSIONS), default="none", help="big file")
+    parser.add_argument(
+        "--big-profile", choices=sorted(PROFILES), default="sensors", help="big file: bench_mcap's topics"
+    )
     parser.add_argument("--parts", nargs="+", choices=["small", "big"], default=["small", "big"])
     parser.add_argument("--repeats", type=int, default=3, help="fresh catalogs per part (median)")
     parser.add_argument("--dir", type=Path, default=None, help="where to write the files (default: $TMPDIR)")
@@ -644,6 +657,7 @@ def main(argv: list[str] | None = None) -> None:
             args.compression,
             args.small_chunk_kib,
             args.dir,
+            args.big_profile,
         )
         for line in lines:
             print(line)
@@ -656,6 +670,7 @@ def main(argv: list[str] | None = None) -> None:
         args.small_chunk_kib,
         args.parts,
         args.dir,
+        args.big_profile,
     )
     for line in report(results):
         print(line)
