@@ -29,6 +29,7 @@ is a 1M-extent fleet (15,004 files, 399,242 topic partitions, 998,151 extents, 7
     python -m benchmarks.synthetic_fleet /tmp/fleet                  # 10,000 devices, bulk
     python -m benchmarks.synthetic_fleet /tmp/small --devices 100 --mode api
     python -m benchmarks.synthetic_fleet --compare                   # 750 devices, both modes
+    python -m benchmarks.synthetic_fleet --profile-api               # where register_files' time goes
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import gc
 import hashlib
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -644,6 +646,58 @@ def compare(
     return results
 
 
+def profile_register_files(
+    shape: FleetShape = COMPARE_SHAPE, files_per_transaction: int = 256, directory: Path | None = None
+) -> Iterator[str]:
+    """Where ``register_files`` spends its time on ``shape``'s fleet, into a fresh catalog holding
+    its devices and datasets: wall-clock per phase by call path (``bench_ingest.PhaseTimer``), the
+    failed ``import pandas`` attempts, and each write transaction's seconds (do they grow?)."""
+    from benchmarks.bench_ingest import ImportAttempts, PhaseTimer, failed_import_seconds
+    from sessions_lib import register_files
+
+    fleet = build_fleet(shape)
+    with tempfile.TemporaryDirectory(dir=directory, prefix="fleet-profile-") as temp:
+        client = Client(Path(temp) / "api", user=USER, org_ids=[ORG_ID])
+        for table in ("devices", "datasets"):  # not what is profiled: in bulk
+            client.catalog.transaction(partial(_insert, table, fleet.tables[table]))
+        requests = list(file_registrations(fleet))
+        per_transaction: list[float] = []
+        with PhaseTimer() as timer, ImportAttempts("pandas") as attempts:
+            write = client.catalog.transaction
+
+            def timed(work: Any) -> Any:
+                start = time.perf_counter()
+                try:
+                    return write(work)
+                finally:
+                    per_transaction.append(time.perf_counter() - start)
+
+            client.catalog.transaction = timed  # type: ignore[method-assign]
+            start = time.perf_counter()
+            register_files(
+                requests, files_per_transaction=files_per_transaction, org_id=ORG_ID, roboto_client=client
+            )
+            total_s = time.perf_counter() - start
+        client.catalog.close()
+    yield (
+        f"register_files: {len(requests):,} files, {fleet.extent_count:,} extents in {total_s:.1f} s "
+        f"({fleet.extent_count / total_s:,.0f} extents/s); 1-minute load average {os.getloadavg()[0]:.1f}"
+    )
+    yield from timer.lines(len(requests), total_s, title="register_files")
+    failed = failed_import_seconds("pandas")
+    if failed is not None:
+        yield (
+            f"  failed 'import pandas' attempts (DuckDB converting Python parameters): {attempts.count:,}, "
+            f"~{attempts.count * failed:.2f} s ({failed * 1e6:.0f} us each)"
+        )
+    quarter = max(1, len(per_transaction) // 4)
+    yield (
+        f"  {len(per_transaction)} write transactions: median {statistics.median(per_transaction):.3f} s; "
+        f"first quarter {statistics.median(per_transaction[:quarter]):.3f} s, "
+        f"last quarter {statistics.median(per_transaction[-quarter:]):.3f} s"
+    )
+
+
 def _rates(rows: Mapping[str, int], seconds: float) -> str:
     return f"{rows['timeline_extents'] / seconds:10,.0f} extents/s, {rows['files'] / seconds:8,.0f} files/s"
 
@@ -692,14 +746,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=FleetShape.seed)
     parser.add_argument("--files-per-transaction", type=int, default=256, help="register_files batches (api)")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON line")
+    parser.add_argument(
+        "--profile-api", action="store_true", help="where register_files spends its time (750 devices)"
+    )
     args = parser.parse_args()
-    default_devices = COMPARE_SHAPE.devices if args.compare else FleetShape.devices
+    default_devices = COMPARE_SHAPE.devices if args.compare or args.profile_api else FleetShape.devices
     shape = FleetShape(
         devices=args.devices or default_devices,
         sessions_per_device=args.sessions_per_device,
         days=args.days,
         seed=args.seed,
     )
+    if args.profile_api:
+        for line in profile_register_files(shape, args.files_per_transaction):
+            print(line)
+        return
     if args.compare:
         results = compare(shape, args.files_per_transaction)
         if args.json:

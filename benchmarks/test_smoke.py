@@ -115,3 +115,10 @@ def test_fleet_modes_comparison_smoke(tmp_path: Path):
     assert set(results["api"]["steps_s"]) == {"devices", "datasets", "files", "sessions"}
     assert results["size_ratio"] > 0 and results["api"]["bytes_compacted"] > 0
     assert len(list(synthetic_fleet.compare_report(results))) == 11
+
+
+def test_register_files_profile_smoke(tmp_path: Path):
+    shape = FleetShape(devices=4, sessions_per_device=2, days=1)
+    lines = list(synthetic_fleet.profile_register_files(shape, files_per_transaction=4, directory=tmp_path))
+    assert lines[0].startswith("register_files: ") and any("put_files" in line for line in lines)
+    assert "write transactions" in lines[-1]
