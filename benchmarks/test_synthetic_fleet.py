@@ -153,7 +153,7 @@ def test_the_api_mode_stores_the_rows_of_the_bulk_mode(tmp_path: Path, fleet: Fl
     write_fleet(bulk.catalog, fleet)
     api = Client(tmp_path / "api", user="tester", org_ids=[ORG_ID])
     steps = write_fleet_api(api, fleet, files_per_transaction=16)
-    assert set(steps) == {"devices", "datasets", "files", "sessions"}
+    assert set(steps) == {"devices", "datasets", "files", "files: making the requests", "sessions"}
     expected, stored = catalog_rows(bulk.catalog), catalog_rows(api.catalog)
     bulk.catalog.close()
     api.catalog.close()
