@@ -124,6 +124,19 @@ class Tx:
             self._cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {source}")
 
     @contextlib.contextmanager
+    def table(self, name: str, **columns: Sequence[Any]) -> Iterator[None]:
+        """Columns of values visible to SQL as the table ``name`` for the length of the block.
+
+        The way to hand a query many values: a list passed as a parameter is converted value by
+        value (tens of microseconds each), an Arrow table in one step.
+        """
+        self._cursor.register(name, pa.table(dict(columns)))
+        try:
+            yield
+        finally:
+            self._cursor.unregister(name)
+
+    @contextlib.contextmanager
     def _registered(self, data: pa.Table) -> Iterator[str]:
         """``data`` visible to SQL under a temporary name for the length of the block."""
         self._cursor.register("_rows_in_flight", data)

@@ -28,11 +28,10 @@ FAILED = "failed"
 _REFRESH_BOUNDS_OF_SESSIONS_HOLDING_FILES = refresh_bounds(SESSIONS_HOLDING_FILES)
 # A file's own rows, replaced whole when its content changes (the file row last).
 _FILE_TABLES = ("timeline_extents", "topic_partitions", "activity_intervals", "files")
-# The registered files at some (dataset, path) keys: the two lists are zipped by unnest.
+# The registered files at the keys of the table `wanted` (dataset_id, relative_path).
 _FILES_AT_PATHS = """
 SELECT f.* FROM files AS f
-JOIN (SELECT unnest($dataset_ids) AS dataset_id, unnest($paths) AS relative_path) AS wanted
-  ON f.dataset_id = wanted.dataset_id AND f.relative_path = wanted.relative_path
+JOIN wanted ON f.dataset_id = wanted.dataset_id AND f.relative_path = wanted.relative_path
 WHERE f.org_id = $org_id
 """
 
@@ -45,9 +44,8 @@ def load_file(tx: Tx, org_id: str, file_id: str) -> FileRecord:
 def files_at_paths(tx: Tx, org_id: str, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], FileRecord]:
     """The files registered at these ``(dataset_id, relative_path)`` keys, by key."""
     dataset_ids, paths = zip(*keys, strict=True) if keys else ((), ())
-    found = tx.records(
-        FileRecord, _FILES_AT_PATHS, org_id=org_id, dataset_ids=list(dataset_ids), paths=list(paths)
-    )
+    with tx.table("wanted", dataset_id=dataset_ids, relative_path=paths):
+        found = tx.records(FileRecord, _FILES_AT_PATHS, org_id=org_id)
     return {(f.dataset_id, f.relative_path): f for f in found}
 
 
@@ -100,16 +98,16 @@ def put_files(
         written.append((record, request))
 
     _refuse_taken_ids(tx, org_id, new_ids_given)
-    if replaced:
-        for table in _FILE_TABLES:
-            tx.execute(
-                f"DELETE FROM {table} WHERE org_id = $org AND list_contains($file_ids, file_id)",
-                org=org_id,
-                file_ids=replaced,
-            )
-    _insert_rows(tx, org_id, written)
-    if replaced:
-        tx.execute(_REFRESH_BOUNDS_OF_SESSIONS_HOLDING_FILES, org_id=org_id, file_ids=replaced)
+    with tx.table("replaced", file_id=replaced):
+        if replaced:
+            for table in _FILE_TABLES:
+                tx.execute(
+                    f"DELETE FROM {table} WHERE org_id = $org AND file_id IN (SELECT file_id FROM replaced)",
+                    org=org_id,
+                )
+        _insert_rows(tx, org_id, written)
+        if replaced:
+            tx.execute(_REFRESH_BOUNDS_OF_SESSIONS_HOLDING_FILES, org_id=org_id)
     return stored
 
 
