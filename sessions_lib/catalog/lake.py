@@ -124,7 +124,7 @@ class Tx:
             self._cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {source}")
 
     @contextlib.contextmanager
-    def table(self, name: str, **columns: Sequence[Any]) -> Iterator[None]:
+    def table(self, name: str, /, **columns: Sequence[Any]) -> Iterator[None]:
         """Columns of values visible to SQL as the table ``name`` for the length of the block.
 
         The way to hand a query many values: a list passed as a parameter is converted value by

@@ -29,6 +29,12 @@ _REFRESH_BOUNDS_OF_SESSIONS_HOLDING_FILES = refresh_bounds(SESSIONS_HOLDING_FILE
 # A file's own rows, replaced whole when its content changes (the file row last).
 _FILE_TABLES = ("timeline_extents", "topic_partitions", "activity_intervals", "files")
 # The registered files at the keys of the table `wanted` (dataset_id, relative_path).
+# The topic identities of the table `batch_topics` (topic_id, name) the org does not have yet.
+_INSERT_NEW_TOPICS = """
+INSERT INTO topics (topic_id, org_id, name)
+SELECT b.topic_id, $org_id, b.name FROM batch_topics AS b
+WHERE b.topic_id NOT IN (SELECT topic_id FROM topics WHERE org_id = $org_id)
+"""
 _FILES_AT_PATHS = """
 SELECT f.* FROM files AS f
 JOIN wanted ON f.dataset_id = wanted.dataset_id AND f.relative_path = wanted.relative_path
@@ -173,8 +179,8 @@ def _file_record(
 
 
 def _insert_rows(tx: Tx, org_id: str, written: Sequence[tuple[FileRecord, FileRegistration]]) -> None:
-    """The files' rows, their topic identities (one per org and name, resolved for the whole batch
-    at once), partitions, extents and activity: one insert per table. Extents, the bulk, are built
+    """The files' rows, their topic identities (one per org and name: the batch's new ones inserted
+    in one statement), partitions, extents and activity: one insert per table. Extents, the bulk, are built
     column by column and inserted in wall-clock order."""
     if not written:
         return
@@ -182,14 +188,6 @@ def _insert_rows(tx: Tx, org_id: str, written: Sequence[tuple[FileRecord, FileRe
 
     names = sorted({t.name for _, request in written for t in request.topics})
     topic_ids = {name: ids.stable_id(ids.TOPIC, org_id, name) for name in names}
-    known = {
-        topic_id
-        for (topic_id,) in tx.rows(
-            "SELECT topic_id FROM topics WHERE org_id = $org AND list_contains($ids, topic_id)",
-            org=org_id,
-            ids=list(topic_ids.values()),
-        )
-    }
     partitions: list[dict[str, Any]] = []
     extents: dict[str, list[Any]] = {column: [] for column in _EXTENT_COLUMNS}
     for record, request in written:
@@ -227,10 +225,9 @@ def _insert_rows(tx: Tx, org_id: str, written: Sequence[tuple[FileRecord, FileRe
             extents["max_wall_ns"] += [hi + offset for hi in highs]
 
     tx.insert("files", [as_row(record) for record, _ in written])
-    tx.insert(
-        "topics",
-        [{"topic_id": topic_ids[n], "org_id": org_id, "name": n} for n in names if topic_ids[n] not in known],
-    )
+    if names:
+        with tx.table("batch_topics", topic_id=[topic_ids[n] for n in names], name=names):
+            tx.execute(_INSERT_NEW_TOPICS, org_id=org_id)
     tx.insert("topic_partitions", partitions)
     tx.insert(
         "activity_intervals",
