@@ -229,11 +229,11 @@ def _read_file(
     )
     try:
         recording = read_recording(path, tabular)
-    except ReaderError as error:
+        device_id = device_for(relative, recording.identifiers) if device_for else None
+        return FileRegistration.from_recording(dataset_id, relative, recording, device_id=device_id, **fields)
+    except (ReaderError, InvalidRequestError) as error:  # unreadable, or read into what cannot be stored
         device_id = device_for(relative, None) if device_for else None
         return FileRegistration(dataset_id, relative, ingest_error=str(error), device_id=device_id, **fields)
-    device_id = device_for(relative, recording.identifiers) if device_for else None
-    return FileRegistration.from_recording(dataset_id, relative, recording, device_id=device_id, **fields)
 
 
 def write_registrations(
