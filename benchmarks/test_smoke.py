@@ -9,6 +9,7 @@ import pytest
 
 from benchmarks import (
     bench_add_file,
+    bench_cli,
     bench_fleet_queries,
     bench_inference,
     bench_ingest_workers,
@@ -82,3 +83,10 @@ def test_the_workers_benchmark_runs_end_to_end(tmp_path: Path):
     assert result["stored"] == (2, 2, 2)  # files, topic partitions, extents: one each
     assert set(result["seconds"]) == {0, 2} and all(s > 0 for s in result["seconds"].values())
     assert result["speedup"] > 0 and result["batch_speedup"] > 0 and result["reading_speedup"] > 0
+
+
+def test_cli_benchmark_smoke(tmp_path: Path):
+    """The main job builds the fleet's catalog, then each command runs once."""
+    results = bench_cli.run(tmp_path / "fleet", repeats=1)
+    for name in ("list_s", "bare_s", "show_s", "help_s", "import_s", "ratio"):
+        assert results[name] > 0, name
