@@ -153,6 +153,8 @@ class Tx:
         The way to hand a query many values: a list passed as a parameter is converted value by
         value (tens of microseconds each), an Arrow table in one step.
         """
+        import pyarrow as pa
+
         self._cursor.register(name, pa.table(dict(columns)))
         try:
             yield

@@ -56,6 +56,7 @@ from sessions_lib.cli.shell import (
     parse_timestamp_ns,
 )
 from sessions_lib.errors import InvalidRequestError
+from sessions_lib.model.requests import FILES_PER_TRANSACTION
 from sessions_lib.model.timestamps import NS_PER_UNIT, format_ns
 
 if TYPE_CHECKING:
@@ -74,8 +75,19 @@ def ingest(
         str, typer.Option(help="Timestamp column of Parquet/CSV files.")
     ] = "timestamp",
     timestamp_unit: Annotated[str, typer.Option(help=f"Its unit: one of {', '.join(NS_PER_UNIT)}.")] = "ns",
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Tell unchanged files by a full content hash (reads every byte) rather than by size, "
+            "modification time and a fingerprint of the first and last MiB.",
+        ),
+    ] = False,
+    files_per_transaction: Annotated[
+        int, typer.Option(min=1, help="Files written per catalog transaction.")
+    ] = FILES_PER_TRANSACTION,
 ) -> None:
-    """Read every recording under FOLDER into the catalog (unchanged files are skipped)."""
+    """Read every new or changed recording under FOLDER into the catalog (unchanged files are skipped)."""
     from sessions_lib.ingest import ingest_folder
     from sessions_lib.readers.options import TabularOptions
 
@@ -85,6 +97,8 @@ def ingest(
             folder,
             dataset_name=name,
             tabular=tabular,
+            verify=verify,
+            files_per_transaction=files_per_transaction,
             show_progress=True,
             org_id=org,
             roboto_client=client,

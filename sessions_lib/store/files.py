@@ -4,22 +4,24 @@ recordings, set-based so that a batch of files costs a few statements, not a few
 A file is identified by (org, dataset, relative path). Registering it again with the same content
 (``ContentStamp.matches``), error and device is a no-op; otherwise its own partitions, extents and
 activity are replaced under the same file id, and the stored bounds of every session holding it
-are recomputed in the same transaction.
+are recomputed in the same transaction. ``write_registrations`` is the batched write path that
+``register_files`` and ingestion share: a stream of registrations in transactions of hundreds.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sessions_lib.catalog import Tx
 from sessions_lib.catalog.lookups import load_one, require_all
+from sessions_lib.client import Client
 from sessions_lib.errors import AlreadyExistsError, InvalidRequestError
 from sessions_lib.model import ids
 from sessions_lib.model.records import FileRecord, FileTopicRecord, as_row
-from sessions_lib.model.requests import FileRegistration
+from sessions_lib.model.requests import EXTENTS_PER_TRANSACTION, FILES_PER_TRANSACTION, FileRegistration
 from sessions_lib.queries import SESSIONS_HOLDING_FILES, query_sql, refresh_bounds
 
 INGESTED = "ingested"
@@ -114,6 +116,37 @@ def put_files(
         _insert_rows(tx, org_id, written)
         if replaced:
             tx.execute(_REFRESH_BOUNDS_OF_SESSIONS_HOLDING_FILES, org_id=org_id)
+    return stored
+
+
+def write_registrations(
+    client: Client,
+    org_id: str,
+    registrations: Iterable[FileRegistration],
+    *,
+    files_per_transaction: int = FILES_PER_TRANSACTION,
+) -> list[FileRecord]:
+    """Register files as they come, one transaction per ``files_per_transaction`` files (fewer
+    when they carry ``EXTENTS_PER_TRANSACTION`` extents), and return them as stored, in order."""
+    if not (isinstance(files_per_transaction, int) and files_per_transaction >= 1):
+        raise InvalidRequestError(f"files_per_transaction must be at least 1, got {files_per_transaction!r}")
+    stored: list[FileRecord] = []
+    pending: list[FileRegistration] = []
+    extents = 0
+
+    def commit() -> None:
+        now, user, chunk = client.now(), client.user, list(pending)
+        stored.extend(client.catalog.transaction(lambda tx: put_files(tx, org_id, chunk, now, user)))
+        pending.clear()
+
+    for registration in registrations:
+        pending.append(registration)
+        extents += sum(len(topic.spans) for topic in registration.topics)
+        if len(pending) >= files_per_transaction or extents >= EXTENTS_PER_TRANSACTION:
+            commit()
+            extents = 0
+    if pending:
+        commit()
     return stored
 
 
