@@ -9,6 +9,7 @@ import pytest
 
 from benchmarks import (
     bench_add_file,
+    bench_cli,
     bench_fleet_queries,
     bench_inference,
     bench_ingest,
@@ -128,3 +129,10 @@ def test_register_files_profile_smoke(tmp_path: Path):
     lines = list(synthetic_fleet.profile_register_files(shape, files_per_transaction=4, directory=tmp_path))
     assert lines[0].startswith("register_files: ") and any("put_files" in line for line in lines)
     assert "write transactions" in lines[-1]
+
+
+def test_cli_benchmark_smoke(tmp_path: Path):
+    """The main job builds the fleet's catalog, then each command runs once."""
+    results = bench_cli.run(tmp_path / "fleet", repeats=1)
+    for name in ("list_s", "bare_s", "show_s", "help_s", "import_s", "ratio"):
+        assert results[name] > 0, name

@@ -40,3 +40,7 @@ def run(
     console.print(report, highlight=False, markup=False)
     if not passed:
         raise typer.Exit(code=1)
+
+
+if __name__ == "__main__":  # python -m pipelines.cli, as the installed `sessions` script
+    app()

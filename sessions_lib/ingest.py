@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,18 +32,14 @@ from typing import Any
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.errors import AlreadyExistsError, InvalidRequestError, ReaderError
 from sessions_lib.model import ids
-from sessions_lib.model.records import DatasetRecord, FileRecord
-from sessions_lib.model.requests import ContentStamp, FileRegistration
+from sessions_lib.model.records import DatasetRecord
+from sessions_lib.model.requests import FILES_PER_TRANSACTION, ContentStamp, FileRegistration
 from sessions_lib.model.validation import validate_name
 from sessions_lib.readers import TabularOptions, lerobot, read_recording
 from sessions_lib.store import datasets, files
 
 # Bytes read at each end of a file for its fingerprint.
 FINGERPRINT_REGION_BYTES = 1 << 20
-# A write transaction holds at most this many files, and closes early past this many extents
-# (what bounds the memory of the rows in flight).
-FILES_PER_TRANSACTION = 256
-EXTENTS_PER_TRANSACTION = 250_000
 
 # Files that describe a recording beside it and are read by its reader, not on their own.
 SIDECAR_NAMES = frozenset({"metadata.yaml"})
@@ -200,7 +196,7 @@ def ingest_batch(
 
     with Progress(disable=not show_progress, transient=True) as progress:
         task = progress.add_task(f"ingesting {root.name}", total=len(batch.relative_paths))
-        written = write_registrations(
+        written = files.write_registrations(
             client,
             batch.org_id,
             changed_files(lambda: progress.advance(task)),
@@ -229,42 +225,11 @@ def _read_file(
     )
     try:
         recording = read_recording(path, tabular)
-    except ReaderError as error:
+        device_id = device_for(relative, recording.identifiers) if device_for else None
+        return FileRegistration.from_recording(dataset_id, relative, recording, device_id=device_id, **fields)
+    except (ReaderError, InvalidRequestError) as error:  # unreadable, or read into what cannot be stored
         device_id = device_for(relative, None) if device_for else None
         return FileRegistration(dataset_id, relative, ingest_error=str(error), device_id=device_id, **fields)
-    device_id = device_for(relative, recording.identifiers) if device_for else None
-    return FileRegistration.from_recording(dataset_id, relative, recording, device_id=device_id, **fields)
-
-
-def write_registrations(
-    client: Client,
-    org_id: str,
-    registrations: Iterable[FileRegistration],
-    *,
-    files_per_transaction: int = FILES_PER_TRANSACTION,
-) -> list[FileRecord]:
-    """Register files as they come, one transaction per ``files_per_transaction`` files (fewer
-    when they carry ``EXTENTS_PER_TRANSACTION`` extents), and return them as stored, in order."""
-    if not (isinstance(files_per_transaction, int) and files_per_transaction >= 1):
-        raise InvalidRequestError(f"files_per_transaction must be at least 1, got {files_per_transaction!r}")
-    stored: list[FileRecord] = []
-    pending: list[FileRegistration] = []
-    extents = 0
-
-    def commit() -> None:
-        now, user, chunk = client.now(), client.user, list(pending)
-        stored.extend(client.catalog.transaction(lambda tx: files.put_files(tx, org_id, chunk, now, user)))
-        pending.clear()
-
-    for registration in registrations:
-        pending.append(registration)
-        extents += sum(len(topic.spans) for topic in registration.topics)
-        if len(pending) >= files_per_transaction or extents >= EXTENTS_PER_TRANSACTION:
-            commit()
-            extents = 0
-    if pending:
-        commit()
-    return stored
 
 
 def recording_paths(folder: Path) -> Iterator[Path]:

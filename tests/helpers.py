@@ -44,6 +44,39 @@ CATALOG_KEYS = {
 }
 
 
+# What registration writes for one org, by paths and topic names (no ids, no times), so that two
+# orgs that registered the same files compare equal.
+REGISTERED_CONTENT = {
+    "files": """SELECT relative_path, uri, size_bytes, format, content_hash, mtime_ns, fingerprint,
+        device_id, ingest_status, ingest_error, read_method, anchored, notes, identifiers
+        FROM files WHERE org_id = $org_id""",
+    "topics": "SELECT name FROM topics WHERE org_id = $org_id",
+    "topic_partitions": """SELECT f.relative_path, t.name, p.device_id, p.schema_name,
+        p.schema_encoding, p.message_count, p.partition_key, p.row_start, p.row_end, p.min_wall_ns,
+        p.max_wall_ns
+        FROM topic_partitions AS p JOIN files AS f USING (file_id) JOIN topics AS t USING (topic_id)
+        WHERE p.org_id = $org_id""",
+    "timeline_extents": """SELECT f.relative_path, t.name, p.partition_key, e.timeline_source,
+        e.min_timestamp, e.max_timestamp, e.unix_epoch_offset_ns, e.min_wall_ns, e.max_wall_ns
+        FROM timeline_extents AS e JOIN topic_partitions AS p USING (topic_part_id)
+        JOIN files AS f ON f.file_id = e.file_id JOIN topics AS t ON t.topic_id = e.topic_id
+        WHERE e.org_id = $org_id""",
+    "activity_intervals": """SELECT f.relative_path, a.kind, a.start_ns, a.end_ns
+        FROM activity_intervals AS a JOIN files AS f USING (file_id) WHERE a.org_id = $org_id""",
+    "sessions": """SELECT name, min_timestamp_ns, max_timestamp_ns FROM sessions
+        WHERE org_id = $org_id""",
+}
+
+
+def registered_content(client: Client, org_id: str) -> dict[str, list[tuple]]:
+    """What registration stored for ``org_id``: :data:`REGISTERED_CONTENT` as sorted rows."""
+    return client.catalog.read(
+        lambda tx: {
+            table: sorted(tx.rows(sql, org_id=org_id), key=repr) for table, sql in REGISTERED_CONTENT.items()
+        }
+    )
+
+
 def catalog_content(client: Client) -> dict[str, list[tuple]]:
     """Every table as sorted rows of :data:`CATALOG_CONTENT` (duplicates kept, so they count)."""
     return client.catalog.read(

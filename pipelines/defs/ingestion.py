@@ -70,7 +70,9 @@ def read_file_batch(
     context: OpExecutionContext, catalog: CatalogResource, fleet: FleetResource, batch: FileBatch
 ) -> IngestReport:
     """The batch's new or changed recordings read into topics and extents, mapped to their devices."""
-    report = ingest_batch(batch, device_for=fleet.metadata().device_for, roboto_client=catalog.client())
+    report = ingest_batch(
+        batch, device_for=fleet.metadata().device_for, verify=fleet.verify, roboto_client=catalog.client()
+    )
     context.log.info(report.summary())
     return report
 

@@ -71,6 +71,11 @@ class FleetResource(ConfigurableResource):
         ge=1,
         description="Recordings per ingestion step: the steps of a run are read in parallel.",
     )
+    verify: bool = Field(
+        default=False,
+        description="Decide that a recording is unchanged by a full content hash (every byte read) "
+        "rather than by its size, modification time and the fingerprint of its first and last MiB.",
+    )
 
     def metadata(self) -> DeviceMetadata:
         return load_device_metadata(Path(setting(self.root)) / self.device_metadata)

@@ -22,7 +22,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sessions_lib.client import Client, resolve_client
-from sessions_lib.ingest import FILES_PER_TRANSACTION, write_registrations
 from sessions_lib.model import ids
 from sessions_lib.model.records import (
     ActivityInterval,
@@ -32,7 +31,7 @@ from sessions_lib.model.records import (
     IndexUsed,
     RecordedTopic,
 )
-from sessions_lib.model.requests import FileRegistration
+from sessions_lib.model.requests import FILES_PER_TRANSACTION, FileRegistration
 from sessions_lib.model.validation import json_object_text, validate_name, validate_optional_text
 from sessions_lib.store import datasets, devices, files
 
@@ -156,4 +155,4 @@ def register_files(
     """
     client = resolve_client(roboto_client)
     org = client.resolve_org(org_id, "org_id")
-    return write_registrations(client, org, registrations, files_per_transaction=files_per_transaction)
+    return files.write_registrations(client, org, registrations, files_per_transaction=files_per_transaction)

@@ -18,22 +18,41 @@ from dataclasses import fields
 from datetime import timedelta
 from functools import partial
 from importlib import resources
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
-import polars as pl
-import pyarrow as pa
 
 from sessions_lib.catalog.extensions import load_extensions
 from sessions_lib.catalog.location import CatalogLocation
 from sessions_lib.catalog.postgres import PostgresWriterLock, database_size_bytes
 from sessions_lib.errors import CatalogBusyError, CatalogError, SessionsError
 
+if TYPE_CHECKING:  # polars and Arrow load only where a transaction builds or returns their tables
+    import polars as pl
+    import pyarrow as pa
+
 T = TypeVar("T")
 R = TypeVar("R")
 
 LAKE = "lake"
 SCHEMA_SQL = resources.files(__package__).joinpath("schema.sql").read_text()
+
+# Extensions are loaded from their packages (extensions.py), never fetched or loaded implicitly.
+_OFFLINE: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+# The live tables and columns of the lake, from DuckLake's own metadata tables (as its spec
+# defines them; DuckLake attaches them as __ducklake_metadata_<lake>). Much cheaper than asking
+# duckdb_columns(), which binds every system view too.
+_LAKE_COLUMNS = f"""
+SELECT t.table_name, c.column_name
+FROM __ducklake_metadata_{LAKE}.ducklake_schema AS s
+JOIN __ducklake_metadata_{LAKE}.ducklake_table AS t ON t.schema_id = s.schema_id
+JOIN __ducklake_metadata_{LAKE}.ducklake_column AS c ON c.table_id = t.table_id
+WHERE s.schema_name = 'main' AND c.parent_column IS NULL
+  AND s.end_snapshot IS NULL AND t.end_snapshot IS NULL AND c.end_snapshot IS NULL
+"""
 
 # Substrings (lower case) of DuckDB/DuckLake errors that a fresh attempt can succeed past.
 _RETRYABLE_MESSAGES = ("database is locked", "conflict", "busy")
@@ -108,11 +127,15 @@ class Tx:
 
     def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert dict rows (all with the same keys) as one Arrow batch."""
+        import pyarrow as pa
+
         if rows:
             self.insert_arrow(table, pa.Table.from_pylist(list(rows)))
 
     def merge(self, table: str, rows: Sequence[Mapping[str, Any]], merge_clauses: str) -> None:
         """``MERGE INTO table AS target USING rows AS source <merge_clauses>`` in one statement."""
+        import pyarrow as pa
+
         if rows:
             with self._registered(pa.Table.from_pylist(list(rows))) as source:
                 self._cursor.execute(f"MERGE INTO {table} AS target USING {source} AS source {merge_clauses}")
@@ -124,6 +147,21 @@ class Tx:
             self._cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {source}")
 
     @contextlib.contextmanager
+    def table(self, name: str, /, **columns: Sequence[Any]) -> Iterator[None]:
+        """Columns of values visible to SQL as the table ``name`` for the length of the block.
+
+        The way to hand a query many values: a list passed as a parameter is converted value by
+        value (tens of microseconds each), an Arrow table in one step.
+        """
+        import pyarrow as pa
+
+        self._cursor.register(name, pa.table(dict(columns)))
+        try:
+            yield
+        finally:
+            self._cursor.unregister(name)
+
+    @contextlib.contextmanager
     def _registered(self, data: pa.Table) -> Iterator[str]:
         """``data`` visible to SQL under a temporary name for the length of the block."""
         self._cursor.register("_rows_in_flight", data)
@@ -131,6 +169,36 @@ class Tx:
             yield "_rows_in_flight"
         finally:
             self._cursor.unregister("_rows_in_flight")
+
+
+_schema_columns: frozenset[tuple[str, str]] | None = None  # what schema_columns found, once
+
+
+def schema_columns(connection: duckdb.DuckDBPyConnection) -> frozenset[tuple[str, str]]:
+    """Every (table, column) ``schema.sql`` defines: what running it leaves in an empty database.
+
+    Running the script (plain DuckDB DDL) rather than parsing it keeps ``schema.sql`` the one
+    definition of both. It runs once per process, in an in-memory database attached to
+    ``connection`` for the purpose (cheaper than a DuckDB instance of its own).
+    """
+    global _schema_columns
+    if _schema_columns is None:
+        connection.execute("ATTACH ':memory:' AS schema_probe")
+        try:
+            with contextlib.closing(connection.cursor()) as probe:
+                probe.execute("USE schema_probe")
+                probe.execute(SCHEMA_SQL)
+                columns = "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = ?"
+                rows = probe.execute(columns, ["schema_probe"]).fetchall()
+        finally:
+            connection.execute("DETACH schema_probe")
+        _schema_columns = frozenset(rows)
+    return _schema_columns
+
+
+def lake_columns(tx: Tx) -> set[tuple[str, str]]:
+    """The (table, column) pairs the lake holds now."""
+    return set(tx.rows(_LAKE_COLUMNS))
 
 
 class Catalog:
@@ -160,20 +228,29 @@ class Catalog:
             return self._connection
 
     def new_connection(self) -> duckdb.DuckDBPyConnection:
-        """A DuckDB connection of its own with the lake attached and in use (created on first use)."""
+        """A DuckDB connection of its own with the lake attached and in use.
+
+        The schema is created, or upgraded, only when the lake lacks a table or column of
+        ``schema.sql``. That script only adds (``CREATE TABLE IF NOT EXISTS``, ``ALTER TABLE ...
+        ADD COLUMN IF NOT EXISTS``), so a lake holding all its columns is up to date: opening it
+        writes nothing and, on PostgreSQL, does not wait for the writer lock. Otherwise (a new
+        catalog, or one older than ``schema.sql``) the whole script runs in a write transaction;
+        two processes doing so at once both succeed, as every statement is idempotent and a
+        commit conflict is retried.
+        """
         self.location.prepare()
-        connection = duckdb.connect(
-            config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-        )
+        connection = duckdb.connect(config=_OFFLINE)
         try:
             load_extensions(connection, *self.location.extensions())
             connection.execute("SET GLOBAL TimeZone = 'UTC'")
             for statement in self.location.setup_sql():
                 connection.execute(statement)
+            schema = schema_columns(connection)
             self._retrying(lambda: connection.execute(self.location.attach_sql(LAKE)))
             connection.execute(f"USE {LAKE}")
-            with self._writing():
-                self._run(connection, lambda tx: tx.execute(SCHEMA_SQL))
+            if not schema <= self._run(connection, lake_columns):
+                with self._writing():
+                    self._run(connection, lambda tx: tx.execute(SCHEMA_SQL))
         except (duckdb.Error, SessionsError) as error:
             connection.close()
             raise CatalogError(f"cannot open the catalog {self.location}: {error}") from error

@@ -15,10 +15,12 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from sessions_lib.errors import CatalogBusyError, CatalogError
+
+if TYPE_CHECKING:  # psycopg is imported where it is used: an embedded catalog never loads it
+    import psycopg
 
 # Advisory locks are scoped to their database, so one constant key serves every catalog.
 WRITER_LOCK_KEY = 0x5E55_1025
@@ -36,6 +38,8 @@ class PostgresWriterLock:
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
         """Hold the lock for the length of the block; ``CatalogBusyError`` if it stays taken."""
+        import psycopg
+
         with self._thread_lock:
             connection = self._connect()
             try:
@@ -57,6 +61,8 @@ class PostgresWriterLock:
                     self.close()  # closing the session releases its locks
 
     def _connect(self) -> psycopg.Connection:
+        import psycopg
+
         if self._connection is None or self._connection.closed:
             try:
                 self._connection = psycopg.connect(self._url, autocommit=True)
@@ -66,6 +72,8 @@ class PostgresWriterLock:
         return self._connection
 
     def close(self) -> None:
+        import psycopg
+
         if self._connection is not None:
             with contextlib.suppress(psycopg.Error):
                 self._connection.close()
@@ -74,6 +82,8 @@ class PostgresWriterLock:
 
 def database_size_bytes(url: str) -> int:
     """Bytes the catalog's PostgreSQL database takes on its server."""
+    import psycopg
+
     try:
         with psycopg.connect(url) as connection:
             row = connection.execute("SELECT pg_database_size(current_database())").fetchone()

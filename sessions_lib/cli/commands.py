@@ -13,6 +13,9 @@ Conventions a shell user can rely on:
   bad arguments (typer's usage error);
 - only ``ingest`` and ``run`` create a catalog; every other command refuses a folder without one,
   so a mistyped ``--catalog`` never leaves an empty catalog behind.
+
+Each command imports what it runs inside its function (the readers for ``ingest``, matplotlib for
+``timeline``, ...), so ``sessions --help`` or ``sessions list`` loads none of what they do not use.
 """
 
 from __future__ import annotations
@@ -22,12 +25,10 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import closing
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import duckdb
 import typer
 
-from sessions_lib.api.session import Session
 from sessions_lib.cli.output import (
     bounds_json,
     files_table,
@@ -55,17 +56,13 @@ from sessions_lib.cli.shell import (
     parse_timestamp_ns,
 )
 from sessions_lib.errors import InvalidRequestError
-from sessions_lib.ingest import ingest_folder
-from sessions_lib.model.timestamps import format_ns
-from sessions_lib.readers.tabular import NS_PER_UNIT, TabularOptions
-from sessions_lib.surfaces.sql import connect
-from sessions_lib.surfaces.summary import summarize
+from sessions_lib.model.requests import FILES_PER_TRANSACTION
+from sessions_lib.model.timestamps import NS_PER_UNIT, format_ns
+
+if TYPE_CHECKING:
+    from sessions_lib.api.session import Session
 
 app = typer.Typer(no_args_is_help=True, help="Robotics sessions: recordings, extents and sessions.")
-
-# What `sessions sql` runs: queries only. Writes go through the library, which keeps every
-# session's stored bounds consistent with its contributions in the same transaction.
-_READ_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
 
 
 @app.command()
@@ -78,14 +75,30 @@ def ingest(
         str, typer.Option(help="Timestamp column of Parquet/CSV files.")
     ] = "timestamp",
     timestamp_unit: Annotated[str, typer.Option(help=f"Its unit: one of {', '.join(NS_PER_UNIT)}.")] = "ns",
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Tell unchanged files by a full content hash (reads every byte) rather than by size, "
+            "modification time and a fingerprint of the first and last MiB.",
+        ),
+    ] = False,
+    files_per_transaction: Annotated[
+        int, typer.Option(min=1, help="Files written per catalog transaction.")
+    ] = FILES_PER_TRANSACTION,
 ) -> None:
-    """Read every recording under FOLDER into the catalog (unchanged files are skipped)."""
+    """Read every new or changed recording under FOLDER into the catalog (unchanged files are skipped)."""
+    from sessions_lib.ingest import ingest_folder
+    from sessions_lib.readers.options import TabularOptions
+
     with command(catalog, must_exist=False) as client:
         tabular = TabularOptions(timestamp_column=timestamp_column, timestamp_unit=timestamp_unit)  # type: ignore[arg-type]
         report = ingest_folder(
             folder,
             dataset_name=name,
             tabular=tabular,
+            verify=verify,
+            files_per_transaction=files_per_transaction,
             show_progress=True,
             org_id=org,
             roboto_client=client,
@@ -96,6 +109,8 @@ def ingest(
 @app.command()
 def summary(catalog: CatalogOption = None, org: OrgOption = None) -> None:
     """One line per session: name, devices, bounds, files and topics."""
+    from sessions_lib.surfaces.summary import summarize
+
     with command(catalog) as client:
         text = summarize(org, roboto_client=client)
     console.print(text, highlight=False, markup=False)
@@ -114,12 +129,14 @@ def list_sessions(
     as_json: JsonOption = False,
 ) -> None:
     """The org's sessions: name, id, devices, start, end, files and topics."""
-    from sessions_lib.surfaces.frames import sessions_frame
+    from sessions_lib.surfaces.frames import OrgFrames
 
-    with command(catalog) as client, err_console.status("reading sessions"):
-        frame = sessions_frame(
-            org, device_id=device, name_contains=name, start_ns=since, end_ns=until, roboto_client=client
-        ).collect()
+    with (
+        command(catalog) as client,
+        err_console.status("reading sessions"),
+        OrgFrames(org, client) as frames,
+    ):
+        rows = frames.sessions_rows(device_id=device, name_contains=name, start_ns=since, end_ns=until)
     sessions = [
         {
             "session_id": row["session_id"],
@@ -130,7 +147,7 @@ def list_sessions(
             "file_count": row["file_count"],
             "topic_count": row["topic_count"],
         }
-        for row in frame.iter_rows(named=True)
+        for row in rows
     ]
     if as_json:
         print_json(sessions)
@@ -163,6 +180,8 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """One session: its fields, devices, files (with ranges and windows) and topics."""
+    from sessions_lib.api.session import Session
+
     with command(catalog) as client:
         session = Session.from_id(session_id, org, client)
         detail = {
@@ -198,6 +217,8 @@ def topics(
     as_json: JsonOption = False,
 ) -> None:
     """The session's topics: those with data inside their file's contribution window."""
+    from sessions_lib.api.session import Session
+
     with command(catalog) as client:
         found = session_topics(Session.from_id(session_id, org, client))
     if as_json:
@@ -235,6 +256,13 @@ def run_sql(
 
     The org's views: session_bounds, session_files, session_topics, device_sessions. Tables: lake.<table>.
     """
+    import duckdb
+
+    from sessions_lib.surfaces.sql import connect
+
+    # Queries only: writes go through the library, which keeps every session's stored bounds
+    # consistent with its contributions in the same transaction.
+    read_statements = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
     if query is None:
         if sys.stdin.isatty():
             raise typer.BadParameter("give a QUERY, or pipe SQL on stdin", param_hint="QUERY")
@@ -244,7 +272,7 @@ def run_sql(
     with command(catalog) as client, closing(connect(org, client)) as connection:
         try:
             statements = connection.extract_statements(query)
-            writes = [s for s in statements if s.type not in _READ_STATEMENTS]
+            writes = [s for s in statements if s.type not in read_statements]
             if writes:
                 raise InvalidRequestError(
                     f"sessions sql only reads (SELECT, EXPLAIN); got {writes[0].type.name}: change "
@@ -277,6 +305,8 @@ def create(
     as_json: JsonOption = False,
 ) -> None:
     """Create a session by hand; prints its id."""
+    from sessions_lib.api.session import Session
+
     with command(catalog) as client:
         session = Session.create(name, device or [], org, client, description=description, tags=tag or [])
         detail = {**record_json(session.record), "device_ids": list(session.list_devices())}
@@ -313,6 +343,8 @@ def add(
     as_json: JsonOption = False,
 ) -> None:
     """Add a file to a session, whole or narrowed to [--min, --max]; prints the new bounds."""
+    from sessions_lib.api.session import Session
+
     with command(catalog) as client:
         session = Session.from_id(session_id, org, client).add_file(file_id, range_min, range_max)
     _report_bounds(session, as_json)
@@ -327,6 +359,8 @@ def remove(
     as_json: JsonOption = False,
 ) -> None:
     """Remove files from a session; prints the new bounds."""
+    from sessions_lib.api.session import Session
+
     with command(catalog) as client:
         session = Session.from_id(session_id, org, client).remove_files(file_ids)
     _report_bounds(session, as_json)

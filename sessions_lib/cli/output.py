@@ -6,21 +6,21 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from sessions_lib.api.device import Device
-from sessions_lib.api.session import Session
-from sessions_lib.cli.shell import (
-    console,
-)
-from sessions_lib.client import Client
-from sessions_lib.model.records import SessionRecord
+from sessions_lib.cli.shell import console
 from sessions_lib.model.timestamps import format_ns, iso_ns
+
+if TYPE_CHECKING:  # the API (and with it DuckDB) loads when a command reads the catalog
+    from sessions_lib.api.session import Session
+    from sessions_lib.catalog import Tx
+    from sessions_lib.client import Client
+    from sessions_lib.model.records import SessionRecord
 
 PIPED_WIDTH = 250  # columns of a table piped to a file or grep: rows are not folded
 
@@ -112,6 +112,8 @@ def record_json(record: SessionRecord) -> dict[str, Any]:
 
 
 def session_devices(session: Session, client: Client) -> list[dict[str, Any]]:
+    from sessions_lib.api.device import Device
+
     return [
         {"device_id": device_id, "name": Device.from_id(device_id, session.org_id, client).name}
         for device_id in session.list_devices()
@@ -123,21 +125,39 @@ def session_topics(session: Session) -> list[dict[str, Any]]:
 
 
 def session_files(session_id: str, org: str | None, client: Client) -> list[dict[str, Any]]:
-    """The session's contributions with their files and wall-clock windows, in ``list_files`` order."""
-    from sessions_lib.surfaces.frames import session_files_frame
+    """The session's contributions with their files and wall-clock windows, in ``list_files`` order.
 
-    frame = session_files_frame(session_id, org_id=org, roboto_client=client)
+    The rows of the ``session_files`` view (its rules, scoped to this one session), read on the
+    client's catalog like the rest of a command: no second connection, no polars.
+    """
+    from sessions_lib.queries import ONE_SESSION, query_sql, with_rules
+    from sessions_lib.store.sessions import require_session
+
+    org_id = client.resolve_org(org, "org_id")
+    columns = (
+        "file_id, relative_path, dataset_id, device_id, range_min_timestamp_ns, range_max_timestamp_ns, "
+        "window_min_ns, window_max_ns"
+    )
+    view = query_sql("views/session_files")
+    sql = with_rules(ONE_SESSION) + f"SELECT {columns} FROM ({view}) ORDER BY file_id"
+
+    def read(tx: Tx) -> list[tuple[Any, ...]]:
+        require_session(tx, org_id, session_id)
+        return tx.rows(sql, org_id=org_id, session_id=session_id)
+
     return [
         {
-            "file_id": row["file_id"],
-            "relative_path": row["relative_path"],
-            "dataset_id": row["dataset_id"],
-            "device_id": row["device_id"],
-            "range_min_timestamp_ns": row["range_min_timestamp_ns"],
-            "range_max_timestamp_ns": row["range_max_timestamp_ns"],
-            **bounds_json("window_", row["window_min_ns"], row["window_max_ns"]),
+            "file_id": file_id,
+            "relative_path": relative_path,
+            "dataset_id": dataset_id,
+            "device_id": device_id,
+            "range_min_timestamp_ns": range_min,
+            "range_max_timestamp_ns": range_max,
+            **bounds_json("window_", window_min, window_max),
         }
-        for row in frame.iter_rows(named=True)
+        for file_id, relative_path, dataset_id, device_id, range_min, range_max, window_min, window_max in (
+            client.catalog.read(read)
+        )
     ]
 
 

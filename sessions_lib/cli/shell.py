@@ -10,15 +10,17 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from sessions_lib.client import Client
 from sessions_lib.errors import CatalogError, SessionsError
 from sessions_lib.model.timestamps import NS_PER_US, UNIX_EPOCH
+
+if TYPE_CHECKING:  # the client (and with it DuckDB) loads when a command opens a catalog
+    from sessions_lib.client import Client
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -80,6 +82,8 @@ def catalog_client(catalog: str | None, *, must_exist: bool = False) -> Client:
     With ``must_exist`` a folder without a catalog is refused instead of created empty: a read
     (or a change to existing sessions) on a mistyped path should say so, not answer "nothing".
     """
+    from sessions_lib.client import Client
+
     base = Client.from_env()
     client = base if catalog is None else Client(catalog, user=base.user, org_ids=base.org_ids)
     location = client.catalog.location

@@ -111,6 +111,12 @@ class DeviceChanges:
         return _set_fields(self)
 
 
+# Registrations are written in transactions of at most this many files, closed early past this
+# many extents (what bounds the memory of the rows in flight).
+FILES_PER_TRANSACTION = 256
+EXTENTS_PER_TRANSACTION = 250_000
+
+
 @dataclass(frozen=True, slots=True)
 class ContentStamp:
     """What says whether a file's content is still the content registered: a full content hash

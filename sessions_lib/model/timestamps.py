@@ -12,10 +12,15 @@ people (to the millisecond), ``iso_ns`` for machines (exact to the nanosecond, e
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 NS_PER_US = 1_000
 NS_PER_MS = 1_000_000
 NS_PER_S = 1_000_000_000
+
+# The units a reader (or a ``sessions ingest`` option) may name for numeric timestamps.
+TimeUnit = Literal["s", "ms", "us", "ns"]
+NS_PER_UNIT: dict[str, int] = {"s": NS_PER_S, "ms": NS_PER_MS, "us": NS_PER_US, "ns": 1}
 
 UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -29,14 +29,16 @@ RULES: tuple[str, ...] = (
     "session_topics",
 )
 
-# Contributions scopes; parameters are named ($org_id, $session_id, $file_ids).
+# Contributions scopes; parameters are named ($org_id, $session_id).
 ONE_SESSION = "SELECT * FROM session_files WHERE org_id = $org_id AND session_id = $session_id"
 ORG_SESSIONS = "SELECT * FROM session_files WHERE org_id = $org_id"
+# The sessions holding any file of the table `replaced` (file_id), e.g. files just re-registered.
 SESSIONS_HOLDING_FILES = """
 SELECT * FROM session_files
 WHERE org_id = $org_id
   AND session_id IN (
-      SELECT session_id FROM session_files WHERE org_id = $org_id AND list_contains($file_ids, file_id))
+      SELECT session_id FROM session_files
+      WHERE org_id = $org_id AND file_id IN (SELECT file_id FROM replaced))
 """
 
 
@@ -90,9 +92,10 @@ def _with(ctes: list[tuple[str, str]], materialized: Container[str] = ()) -> str
 
 DEVICE_ACTIVITY = with_file_windows(DEVICE_FILES) + rule_sql("device_activity")
 
-# Scopes by list ($session_ids), and the UPDATE that stores the rules' bounds for a scope.
+# The sessions of the table `listed` (session_id), and the UPDATE that stores the rules' bounds
+# for a scope.
 LISTED_SESSIONS = (
-    "SELECT * FROM session_files WHERE org_id = $org_id AND list_contains($session_ids, session_id)"
+    "SELECT * FROM session_files WHERE org_id = $org_id AND session_id IN (SELECT session_id FROM listed)"
 )
 
 

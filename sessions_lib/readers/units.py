@@ -1,10 +1,8 @@
-"""Time units: every reader stores nanoseconds, and converts from its format's unit with these."""
+"""Time units: every reader stores nanoseconds, and converts from its format's unit with these.
 
-from typing import Literal
+They are defined in ``sessions_lib.model.timestamps``, which the CLI reads without loading readers.
+"""
 
-from sessions_lib.model.timestamps import NS_PER_MS, NS_PER_S, NS_PER_US
+from sessions_lib.model.timestamps import NS_PER_MS, NS_PER_S, NS_PER_UNIT, NS_PER_US, TimeUnit
 
 __all__ = ["NS_PER_MS", "NS_PER_S", "NS_PER_UNIT", "NS_PER_US", "TimeUnit"]
-
-TimeUnit = Literal["s", "ms", "us", "ns"]
-NS_PER_UNIT: dict[str, int] = {"s": NS_PER_S, "ms": NS_PER_MS, "us": NS_PER_US, "ns": 1}

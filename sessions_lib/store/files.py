@@ -4,22 +4,24 @@ recordings, set-based so that a batch of files costs a few statements, not a few
 A file is identified by (org, dataset, relative path). Registering it again with the same content
 (``ContentStamp.matches``), error and device is a no-op; otherwise its own partitions, extents and
 activity are replaced under the same file id, and the stored bounds of every session holding it
-are recomputed in the same transaction.
+are recomputed in the same transaction. ``write_registrations`` is the batched write path that
+``register_files`` and ingestion share: a stream of registrations in transactions of hundreds.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sessions_lib.catalog import Tx
 from sessions_lib.catalog.lookups import load_one, require_all
+from sessions_lib.client import Client
 from sessions_lib.errors import AlreadyExistsError, InvalidRequestError
 from sessions_lib.model import ids
 from sessions_lib.model.records import FileRecord, FileTopicRecord, as_row
-from sessions_lib.model.requests import FileRegistration
+from sessions_lib.model.requests import EXTENTS_PER_TRANSACTION, FILES_PER_TRANSACTION, FileRegistration
 from sessions_lib.queries import SESSIONS_HOLDING_FILES, query_sql, refresh_bounds
 
 INGESTED = "ingested"
@@ -28,11 +30,16 @@ FAILED = "failed"
 _REFRESH_BOUNDS_OF_SESSIONS_HOLDING_FILES = refresh_bounds(SESSIONS_HOLDING_FILES)
 # A file's own rows, replaced whole when its content changes (the file row last).
 _FILE_TABLES = ("timeline_extents", "topic_partitions", "activity_intervals", "files")
-# The registered files at some (dataset, path) keys: the two lists are zipped by unnest.
+# The registered files at the keys of the table `wanted` (dataset_id, relative_path).
+# The topic identities of the table `batch_topics` (topic_id, name) the org does not have yet.
+_INSERT_NEW_TOPICS = """
+INSERT INTO topics (topic_id, org_id, name)
+SELECT b.topic_id, $org_id, b.name FROM batch_topics AS b
+WHERE b.topic_id NOT IN (SELECT topic_id FROM topics WHERE org_id = $org_id)
+"""
 _FILES_AT_PATHS = """
 SELECT f.* FROM files AS f
-JOIN (SELECT unnest($dataset_ids) AS dataset_id, unnest($paths) AS relative_path) AS wanted
-  ON f.dataset_id = wanted.dataset_id AND f.relative_path = wanted.relative_path
+JOIN wanted ON f.dataset_id = wanted.dataset_id AND f.relative_path = wanted.relative_path
 WHERE f.org_id = $org_id
 """
 
@@ -45,9 +52,8 @@ def load_file(tx: Tx, org_id: str, file_id: str) -> FileRecord:
 def files_at_paths(tx: Tx, org_id: str, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], FileRecord]:
     """The files registered at these ``(dataset_id, relative_path)`` keys, by key."""
     dataset_ids, paths = zip(*keys, strict=True) if keys else ((), ())
-    found = tx.records(
-        FileRecord, _FILES_AT_PATHS, org_id=org_id, dataset_ids=list(dataset_ids), paths=list(paths)
-    )
+    with tx.table("wanted", dataset_id=dataset_ids, relative_path=paths):
+        found = tx.records(FileRecord, _FILES_AT_PATHS, org_id=org_id)
     return {(f.dataset_id, f.relative_path): f for f in found}
 
 
@@ -100,16 +106,47 @@ def put_files(
         written.append((record, request))
 
     _refuse_taken_ids(tx, org_id, new_ids_given)
-    if replaced:
-        for table in _FILE_TABLES:
-            tx.execute(
-                f"DELETE FROM {table} WHERE org_id = $org AND list_contains($file_ids, file_id)",
-                org=org_id,
-                file_ids=replaced,
-            )
-    _insert_rows(tx, org_id, written)
-    if replaced:
-        tx.execute(_REFRESH_BOUNDS_OF_SESSIONS_HOLDING_FILES, org_id=org_id, file_ids=replaced)
+    with tx.table("replaced", file_id=replaced):
+        if replaced:
+            for table in _FILE_TABLES:
+                tx.execute(
+                    f"DELETE FROM {table} WHERE org_id = $org AND file_id IN (SELECT file_id FROM replaced)",
+                    org=org_id,
+                )
+        _insert_rows(tx, org_id, written)
+        if replaced:
+            tx.execute(_REFRESH_BOUNDS_OF_SESSIONS_HOLDING_FILES, org_id=org_id)
+    return stored
+
+
+def write_registrations(
+    client: Client,
+    org_id: str,
+    registrations: Iterable[FileRegistration],
+    *,
+    files_per_transaction: int = FILES_PER_TRANSACTION,
+) -> list[FileRecord]:
+    """Register files as they come, one transaction per ``files_per_transaction`` files (fewer
+    when they carry ``EXTENTS_PER_TRANSACTION`` extents), and return them as stored, in order."""
+    if not (isinstance(files_per_transaction, int) and files_per_transaction >= 1):
+        raise InvalidRequestError(f"files_per_transaction must be at least 1, got {files_per_transaction!r}")
+    stored: list[FileRecord] = []
+    pending: list[FileRegistration] = []
+    extents = 0
+
+    def commit() -> None:
+        now, user, chunk = client.now(), client.user, list(pending)
+        stored.extend(client.catalog.transaction(lambda tx: put_files(tx, org_id, chunk, now, user)))
+        pending.clear()
+
+    for registration in registrations:
+        pending.append(registration)
+        extents += sum(len(topic.spans) for topic in registration.topics)
+        if len(pending) >= files_per_transaction or extents >= EXTENTS_PER_TRANSACTION:
+            commit()
+            extents = 0
+    if pending:
+        commit()
     return stored
 
 
@@ -175,8 +212,8 @@ def _file_record(
 
 
 def _insert_rows(tx: Tx, org_id: str, written: Sequence[tuple[FileRecord, FileRegistration]]) -> None:
-    """The files' rows, their topic identities (one per org and name, resolved for the whole batch
-    at once), partitions, extents and activity: one insert per table. Extents, the bulk, are built
+    """The files' rows, their topic identities (one per org and name: the batch's new ones inserted
+    in one statement), partitions, extents and activity: one insert per table. Extents, the bulk, are built
     column by column and inserted in wall-clock order."""
     if not written:
         return
@@ -184,14 +221,6 @@ def _insert_rows(tx: Tx, org_id: str, written: Sequence[tuple[FileRecord, FileRe
 
     names = sorted({t.name for _, request in written for t in request.topics})
     topic_ids = {name: ids.stable_id(ids.TOPIC, org_id, name) for name in names}
-    known = {
-        topic_id
-        for (topic_id,) in tx.rows(
-            "SELECT topic_id FROM topics WHERE org_id = $org AND list_contains($ids, topic_id)",
-            org=org_id,
-            ids=list(topic_ids.values()),
-        )
-    }
     partitions: list[dict[str, Any]] = []
     extents: dict[str, list[Any]] = {column: [] for column in _EXTENT_COLUMNS}
     for record, request in written:
@@ -229,10 +258,9 @@ def _insert_rows(tx: Tx, org_id: str, written: Sequence[tuple[FileRecord, FileRe
             extents["max_wall_ns"] += [hi + offset for hi in highs]
 
     tx.insert("files", [as_row(record) for record, _ in written])
-    tx.insert(
-        "topics",
-        [{"topic_id": topic_ids[n], "org_id": org_id, "name": n} for n in names if topic_ids[n] not in known],
-    )
+    if names:
+        with tx.table("batch_topics", topic_id=[topic_ids[n] for n in names], name=names):
+            tx.execute(_INSERT_NEW_TOPICS, org_id=org_id)
     tx.insert("topic_partitions", partitions)
     tx.insert(
         "activity_intervals",

@@ -67,12 +67,13 @@ def replace_inferred_sessions(
 
     replaced = deleted + changed
     if replaced:
-        for table in ("session_files", "session_devices", "sessions"):
-            tx.execute(
-                f"DELETE FROM {table} WHERE org_id = $org_id AND list_contains($ids, session_id)",
-                org_id=org_id,
-                ids=replaced,
-            )
+        with tx.table("listed", session_id=replaced):
+            for table in ("session_files", "session_devices", "sessions"):
+                tx.execute(
+                    f"DELETE FROM {table} WHERE org_id = $org_id "
+                    "AND session_id IN (SELECT session_id FROM listed)",
+                    org_id=org_id,
+                )
     written = created + changed
     if written:
         kept_created = stored["sessions"].select("session_id", "created", "created_by")
@@ -109,7 +110,8 @@ def replace_inferred_sessions(
             .select("session_id", "device_id", *audit)
             .to_arrow(),
         )
-        tx.execute(_REFRESH_BOUNDS_OF_LISTED_SESSIONS, org_id=org_id, session_ids=written)
+        with tx.table("listed", session_id=written):
+            tx.execute(_REFRESH_BOUNDS_OF_LISTED_SESSIONS, org_id=org_id)
     return InferredChange(
         tuple(created), tuple(changed), tuple(deleted), unchanged=joined.height - len(written) - len(deleted)
     )

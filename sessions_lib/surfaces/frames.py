@@ -10,7 +10,8 @@ filters and limits down into DuckDB, and each ``collect()`` reads the catalog as
 errors met there are DuckDB's own). Such a frame keeps its own DuckDB connection, closed when the
 frame is garbage-collected. Small answers (one session's files and topics) are plain ``DataFrame``
 objects. Times are Unix-epoch ns; ``start`` and ``end`` are the same instants as UTC datetimes.
-:class:`OrgFrames` asks several of these questions over one connection.
+:class:`OrgFrames` asks several of these questions over one connection, and answers the sessions
+one as plain rows too (:meth:`OrgFrames.sessions_rows`, for printing without polars or Arrow).
 
 >>> import polars as pl
 >>> sessions_frame(name_contains="flight").filter(pl.col("file_count") > 1).collect()  # doctest: +SKIP
@@ -22,15 +23,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import polars as pl
 
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.errors import CatalogError, NotFoundError
 from sessions_lib.queries import query_sql
 from sessions_lib.surfaces.sql import connect
+
+if TYPE_CHECKING:  # polars loads with the first frame built (DuckDB's .pl() and _datetimes)
+    import polars as pl
 
 # Parameters are DuckDB variables (``getvariable``), set per connection with their types: a
 # relation built with prepared parameters would be materialized at once, one on variables stays lazy.
@@ -202,6 +205,21 @@ class OrgFrames:
         frame = self._lazy(_SESSIONS, org_id=self.org_id, **filters)
         return frame.with_columns(_datetimes("min_timestamp_ns", "max_timestamp_ns"))
 
+    def sessions_rows(
+        self,
+        *,
+        device_id: str | None = None,
+        name_contains: str | None = None,
+        start_ns: int | None = None,
+        end_ns: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The rows of :meth:`sessions` as dicts, without ``start``/``end``: read straight from
+        DuckDB, for callers that only print them (``sessions list``), so polars never loads."""
+        filters = dict(device_id=device_id, name_contains=name_contains, start_ns=start_ns, end_ns=end_ns)
+        relation = self._relation(_SESSIONS, org_id=self.org_id, **filters)
+        with _catalog_errors():
+            return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
+
     def contributions(self) -> pl.LazyFrame:
         """See :func:`contributions_frame`."""
         frame = self._lazy(_CONTRIBUTIONS, session_id=None)
@@ -247,7 +265,13 @@ class OrgFrames:
     # -- internals -----------------------------------------------------------------------------
 
     def _lazy(self, sql: str, **variables: Any) -> pl.LazyFrame:
-        """``sql`` as a lazy frame, its ``getvariable`` parameters set under names of its own.
+        """``sql`` as a lazy frame (see :meth:`_relation`)."""
+        relation = self._relation(sql, **variables)
+        with _catalog_errors():
+            return relation.pl(lazy=True)
+
+    def _relation(self, sql: str, **variables: Any) -> duckdb.DuckDBPyRelation:
+        """``sql`` as a DuckDB relation, its ``getvariable`` parameters set under names of its own.
 
         Variables belong to the connection, so each frame gets fresh names: a later frame on the
         same connection cannot change what an earlier, not yet collected, one reads.
@@ -259,7 +283,7 @@ class OrgFrames:
             for name, value in variables.items():
                 kind = _VARIABLE_TYPES[name]
                 self._connection.execute(f"SET VARIABLE {prefix}{name} = CAST(? AS {kind})", [value])
-            return self._connection.sql(sql).pl(lazy=True)
+            return self._connection.sql(sql)
 
     def _extents(self, session_id: str, topic_name: str | None) -> pl.LazyFrame:
         variables = dict(org_id=self.org_id, session_id=session_id, topic_name=topic_name)
@@ -299,6 +323,8 @@ def _catalog_errors() -> Iterator[None]:
 
 def _datetimes(min_column: str, max_column: str) -> list[pl.Expr]:
     """``start``/``end``: the two ns columns as UTC datetimes."""
+    import polars as pl
+
     return [
         pl.from_epoch(pl.col(min_column), time_unit="ns").dt.replace_time_zone("UTC").alias("start"),
         pl.from_epoch(pl.col(max_column), time_unit="ns").dt.replace_time_zone("UTC").alias("end"),

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from sessions_lib import CatalogBusyError, CatalogError, Client, Session
-from sessions_lib.catalog import Catalog, CatalogLocation, RetryPolicy
+from sessions_lib.catalog import Catalog, CatalogLocation, RetryPolicy, lake
 from sessions_lib.catalog.lake import SCHEMA_SQL
 
 TABLES = {
@@ -128,3 +128,38 @@ def test_processes_creating_one_new_catalog_at_once_converge(tmp_path: Path):
     assert all(sorted(tables) == sorted(TABLES) for tables in results)
     catalog = Catalog(CatalogLocation.from_setting(tmp_path / "shared"))
     assert sorted(lake_tables(catalog)) == sorted(TABLES)  # each table once
+
+
+def snapshot_count(catalog: Catalog) -> int:
+    return int(catalog.read(lambda tx: tx.scalar("SELECT count(*) FROM lake.snapshots()")))
+
+
+@pytest.mark.backends("sqlite", "postgres")
+def test_opening_an_existing_catalog_writes_nothing_and_takes_no_writer_lock(client: Client):
+    """A read's open neither commits a snapshot nor waits for a writer (on PostgreSQL the writer
+    lock is held by another catalog object while this one opens; taking it would time out)."""
+    before = snapshot_count(client.catalog)
+    writer = Catalog(client.catalog.location)
+    with writer._writing():
+        reader = Catalog(client.catalog.location, RetryPolicy(deadline_s=0.5))
+        reader.new_connection().close()
+        assert snapshot_count(reader) == before
+        reader.close()
+    writer.close()
+
+
+def test_a_catalog_lacking_a_column_of_schema_sql_is_upgraded_when_opened(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+):
+    """schema.sql grows by ``ADD COLUMN IF NOT EXISTS`` lines: the open that meets an older catalog
+    runs them (once: the next open writes nothing)."""
+    client.catalog.read(lambda tx: tx.scalar("SELECT count(*) FROM files"))  # created, as it was
+    upgraded = SCHEMA_SQL + "\nALTER TABLE files ADD COLUMN IF NOT EXISTS reviewed BOOLEAN;\n"
+    monkeypatch.setattr(lake, "SCHEMA_SQL", upgraded)
+    monkeypatch.setattr(lake, "_schema_columns", None)
+    catalog = Catalog(client.catalog.location)
+    assert ("files", "reviewed") in catalog.read(lake.lake_columns)
+    before = snapshot_count(catalog)
+    catalog.new_connection().close()
+    assert snapshot_count(catalog) == before
+    catalog.close()

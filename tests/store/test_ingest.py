@@ -5,9 +5,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from sessions_lib import Client, Device, File, Session
+import sessions_lib.ingest
+from sessions_lib import Client, Device, File, RecordedTopic, Session
 from sessions_lib.errors import ReaderError
 from sessions_lib.ingest import ingest_folder
+from sessions_lib.model.records import Recording
 from tests.conftest import table_contents
 
 pytestmark = pytest.mark.fresh_catalog  # by_path() reads the files of every org
@@ -110,3 +112,21 @@ def test_devices_are_resolved_per_file(client: Client, folder: Path):
 def test_not_a_folder(client: Client, tmp_path: Path):
     with pytest.raises(ReaderError, match="not a folder"):
         ingest_folder(tmp_path / "missing", roboto_client=client)
+
+
+def test_a_recording_read_into_what_cannot_be_stored_is_registered_with_its_error(
+    client: Client, folder: Path, monkeypatch: pytest.MonkeyPatch
+):
+    read = sessions_lib.ingest.read_recording
+
+    def overflowing(path: Path, options):
+        if path.name != "a.parquet":
+            return read(path, options)
+        topic = RecordedTopic("/far", spans=((2**62, 2**62),), unix_epoch_offset_ns=2**62)
+        return Recording("parquet", (topic,), "scan")
+
+    monkeypatch.setattr(sessions_lib.ingest, "read_recording", overflowing)
+    report = ingest_folder(folder, roboto_client=client)
+    assert "drone-2/b.parquet" in report.registered
+    assert "does not fit in int64" in dict(report.failed)["drone-1/a.parquet"]
+    assert by_path(client)["drone-1/a.parquet"].ingest_status == "failed"

@@ -23,7 +23,6 @@ from pathlib import Path
 from sessions_lib.client import Client
 from sessions_lib.errors import InvalidRequestError
 from sessions_lib.surfaces.frames import OrgFrames
-from sessions_lib.surfaces.timeline.layout import fleet_rows, session_detail
 
 MIN_WIDTH_PX = 400
 
@@ -57,12 +56,15 @@ def draw_timeline(
         raise InvalidRequestError(f"start_ns ({start_ns}) is after end_ns ({end_ns}): nothing to draw")
     if isinstance(device_ids, str):
         raise InvalidRequestError(f"device_ids must be a list of device ids, got {device_ids!r}")
+    # polars (the layout) loads once the arguments are checked, matplotlib once there is
+    # something to draw: checking arguments (the CLI's --width) stays cheap.
+    from sessions_lib.surfaces.timeline.layout import fleet_rows, session_detail
+
     with OrgFrames(org_id, roboto_client) as frames:
         org = frames.org_id
         fleet = fleet_rows(frames, device_ids, start_ns, end_ns)
         detail = session_detail(frames, session_id) if session_id is not None else None
 
-    # matplotlib is loaded only once there is something to draw: checking arguments stays cheap.
     from sessions_lib.surfaces.timeline.draw import render
 
     return render(
