@@ -401,10 +401,10 @@ def _timed_functions() -> list[tuple[Any, str, str]]:
         (ingest, "dataset_for_folder", "dataset lookup or creation (dataset_for_folder)"),
         (ingest, "plan_batches", "listing the folder (plan_batches)"),
         (ingest, "ingest_batch", "ingest_batch"),
-        (ingest, "write_registrations", "write_registrations"),
         (ingest, "stamp_file", "fingerprint (stamp_file)"),
         (ingest, "read_recording", "reader (read_recording)"),
         (ingest, "_read_file", "read one file (_read_file: reader + FileRegistration)"),
+        (files, "write_registrations", "write_registrations"),
         (files, "files_at_paths", "files_at_paths (SQL)"),
         (files, "put_files", "put_files"),
         (files, "require_all", "require_all (SQL)"),
@@ -414,7 +414,7 @@ def _timed_functions() -> list[tuple[Any, str, str]]:
         (lake.Catalog, "transaction", "catalog write transaction"),
         (lake.Tx, "insert_arrow", "INSERT (Tx.insert_arrow)"),
         (lake.Tx, "rows", "SELECT (Tx.rows)"),
-        (lake.Tx, "execute", "DELETE/UPDATE (Tx.execute)"),
+        (lake.Tx, "execute", "INSERT ... SELECT, DELETE, UPDATE (Tx.execute)"),
     ]
 
 
@@ -429,7 +429,9 @@ class PhaseTimer:
 
     def __enter__(self) -> PhaseTimer:
         for owner, name, label in _timed_functions():
-            original = owner.__dict__[name]
+            original = owner.__dict__.get(name)
+            if original is None:  # moved or renamed since: not timed
+                continue
             self._saved.append((owner, name, original))
             setattr(owner, name, self._wrap(original, label))
         return self
