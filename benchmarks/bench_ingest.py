@@ -405,7 +405,7 @@ def _timed_functions() -> list[tuple[Any, str, str]]:
         (ingest, "read_recording", "reader (read_recording)"),
         (ingest, "_read_file", "read one file (_read_file: reader + FileRegistration)"),
         (files, "write_registrations", "write_registrations"),
-        (files, "files_at_paths", "files_at_paths (SQL)"),
+        (files, "held_at_paths", "held_at_paths (SQL)"),
         (files, "put_files", "put_files"),
         (files, "require_all", "require_all (SQL)"),
         (files, "_refuse_taken_ids", "_refuse_taken_ids (SQL)"),

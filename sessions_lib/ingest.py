@@ -180,7 +180,7 @@ def ingest_batch(
     client = resolve_client(roboto_client)
     root = Path(batch.folder)
     keys = [(batch.dataset_id, relative) for relative in batch.relative_paths]
-    stored = client.catalog.read(lambda tx: files.files_at_paths(tx, batch.org_id, keys))
+    stored = client.catalog.read(lambda tx: files.held_at_paths(tx, batch.org_id, keys))
     unchanged: list[str] = []
 
     def changed_files(advance: Callable[[], None]) -> Iterator[FileRegistration]:
@@ -189,7 +189,7 @@ def ingest_batch(
             stamp = stamp_file(path, verify=verify)
             held = stored.get((batch.dataset_id, relative))
             advance()
-            if held is not None and stamp.matches(held):
+            if held is not None and stamp.matches(held.stamp):
                 unchanged.append(relative)
             else:
                 yield _read_file(batch.dataset_id, path, relative, stamp, tabular, device_for)

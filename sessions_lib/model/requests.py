@@ -16,7 +16,6 @@ from typing import Any
 from sessions_lib.errors import InvalidRequestError
 from sessions_lib.model.records import (
     ActivityInterval,
-    FileRecord,
     IndexUsed,
     RecordedTopic,
     Recording,
@@ -128,9 +127,10 @@ class ContentStamp:
     fingerprint: str | None
     content_hash: str | None = None
 
-    def matches(self, stored: FileRecord) -> bool:
-        """Whether ``stored`` was registered from this content: the same full hash when this stamp
-        has one, else the same fingerprint, size and modification time (all three known)."""
+    def matches(self, stored: ContentStamp) -> bool:
+        """Whether ``stored`` (the stamp a file was registered with) is of this content: the same
+        full hash when this stamp has one, else the same fingerprint, size and modification time
+        (all three known)."""
         if self.content_hash is not None:
             return self.content_hash == stored.content_hash
         return self.fingerprint is not None and (self.fingerprint, self.size_bytes, self.mtime_ns) == (

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +22,12 @@ from sessions_lib.client import Client
 from sessions_lib.errors import AlreadyExistsError, InvalidRequestError
 from sessions_lib.model import ids
 from sessions_lib.model.records import FileRecord, FileTopicRecord, as_row
-from sessions_lib.model.requests import EXTENTS_PER_TRANSACTION, FILES_PER_TRANSACTION, FileRegistration
+from sessions_lib.model.requests import (
+    EXTENTS_PER_TRANSACTION,
+    FILES_PER_TRANSACTION,
+    ContentStamp,
+    FileRegistration,
+)
 from sessions_lib.queries import SESSIONS_HOLDING_FILES, query_sql, refresh_bounds
 
 INGESTED = "ingested"
@@ -37,8 +43,33 @@ INSERT INTO topics (topic_id, org_id, name)
 SELECT b.topic_id, $org_id, b.name FROM batch_topics AS b
 WHERE b.topic_id NOT IN (SELECT topic_id FROM topics WHERE org_id = $org_id)
 """
-_FILES_AT_PATHS = """
-SELECT f.* FROM files AS f
+
+
+@dataclass(frozen=True, slots=True)
+class HeldFile:
+    """What a path holds, as much as registering over it needs: its identity and content stamp
+    (a few columns: on DuckLake, reading every column of a row costs several times more)."""
+
+    file_id: str
+    dataset_id: str
+    relative_path: str
+    created: datetime
+    created_by: str
+    size_bytes: int | None
+    mtime_ns: int | None
+    fingerprint: str | None
+    content_hash: str | None
+    ingest_error: str | None
+    device_id: str | None
+
+    @property
+    def stamp(self) -> ContentStamp:
+        return ContentStamp(self.size_bytes, self.mtime_ns, self.fingerprint, self.content_hash)
+
+
+# The files at the keys of the table `wanted` (dataset_id, relative_path).
+_HELD_AT_PATHS = f"""
+SELECT {", ".join(f"f.{column.name}" for column in fields(HeldFile))} FROM files AS f
 JOIN wanted ON f.dataset_id = wanted.dataset_id AND f.relative_path = wanted.relative_path
 WHERE f.org_id = $org_id
 """
@@ -49,11 +80,11 @@ def load_file(tx: Tx, org_id: str, file_id: str) -> FileRecord:
     return load_one(tx, FileRecord, "file", org_id, file_id)
 
 
-def files_at_paths(tx: Tx, org_id: str, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], FileRecord]:
-    """The files registered at these ``(dataset_id, relative_path)`` keys, by key."""
+def held_at_paths(tx: Tx, org_id: str, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], HeldFile]:
+    """What these ``(dataset_id, relative_path)`` keys hold, by key."""
     dataset_ids, paths = zip(*keys, strict=True) if keys else ((), ())
     with tx.table("wanted", dataset_id=dataset_ids, relative_path=paths):
-        found = tx.records(FileRecord, _FILES_AT_PATHS, org_id=org_id)
+        found = tx.records(HeldFile, _HELD_AT_PATHS, org_id=org_id)
     return {(f.dataset_id, f.relative_path): f for f in found}
 
 
@@ -78,9 +109,9 @@ def put_files(
     _refuse_repeats("file id", [r.file_id for r in requests if r.file_id is not None])
     require_all(tx, "dataset", org_id, sorted({r.dataset_id for r in requests}))
     require_all(tx, "device", org_id, sorted({r.device_id for r in requests if r.device_id is not None}))
-    current = files_at_paths(tx, org_id, keys)
+    current = held_at_paths(tx, org_id, keys)
 
-    stored: list[FileRecord] = []
+    stored: list[FileRecord | str] = []  # a record, or the id of an unchanged file to load
     written: list[tuple[FileRecord, FileRegistration]] = []
     replaced: list[str] = []
     new_ids_given: list[str] = []
@@ -92,7 +123,7 @@ def put_files(
                 f"as {held.file_id!r}, not {request.file_id!r}"
             )
         if held is not None and _unchanged(request, held):
-            stored.append(held)
+            stored.append(held.file_id)
             continue
         if held is not None:
             replaced.append(held.file_id)
@@ -116,7 +147,22 @@ def put_files(
         _insert_rows(tx, org_id, written)
         if replaced:
             tx.execute(_REFRESH_BOUNDS_OF_SESSIONS_HOLDING_FILES, org_id=org_id)
-    return stored
+    return _with_unchanged_loaded(tx, org_id, stored)
+
+
+def _with_unchanged_loaded(tx: Tx, org_id: str, stored: list[FileRecord | str]) -> list[FileRecord]:
+    """``stored`` with the ids of unchanged files replaced by their records, read in one query."""
+    unchanged = [entry for entry in stored if isinstance(entry, str)]
+    if not unchanged:
+        return stored  # type: ignore[return-value]  # all records
+    with tx.table("unchanged", file_id=unchanged):
+        records = tx.records(
+            FileRecord,
+            "SELECT * FROM files WHERE org_id = $org_id AND file_id IN (SELECT file_id FROM unchanged)",
+            org_id=org_id,
+        )
+    by_id = {record.file_id: record for record in records}
+    return [by_id[entry] if isinstance(entry, str) else entry for entry in stored]
 
 
 def write_registrations(
@@ -150,9 +196,9 @@ def write_registrations(
     return stored
 
 
-def _unchanged(request: FileRegistration, held: FileRecord) -> bool:
+def _unchanged(request: FileRegistration, held: HeldFile) -> bool:
     return (
-        request.stamp.matches(held)
+        request.stamp.matches(held.stamp)
         and request.ingest_error == held.ingest_error
         and request.device_id == held.device_id
     )
@@ -168,13 +214,13 @@ def _refuse_taken_ids(tx: Tx, org_id: str, file_ids: Sequence[str]) -> None:
     """A new file's given id must not belong to another file of the org."""
     if not file_ids:
         return
-    taken = tx.rows(
-        "SELECT file_id FROM files WHERE org_id = $org AND list_contains($ids, file_id) ORDER BY file_id",
-        org=org_id,
-        ids=list(file_ids),
-    )
-    if taken:
-        raise AlreadyExistsError(f"file {taken[0][0]!r} already exists in org {org_id!r}")
+    with tx.table("given", file_id=file_ids):
+        taken = tx.scalar(
+            "SELECT min(file_id) FROM files WHERE org_id = $org AND file_id IN (SELECT file_id FROM given)",
+            org=org_id,
+        )
+    if taken is not None:
+        raise AlreadyExistsError(f"file {taken!r} already exists in org {org_id!r}")
 
 
 def _file_record(
