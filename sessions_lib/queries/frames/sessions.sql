@@ -1,25 +1,28 @@
--- Sessions frame: one row per session of the org with its recomputed bounds, its devices (sorted
--- ids) and its file and topic counts, oldest first; sessions without contributions have null
--- bounds and come last. Reads the org-scoped views of surfaces.sql (session_bounds,
--- device_sessions, session_files, session_topics). Every filter is optional (a null variable
--- keeps every row): attached to a device, name containing a string (case-insensitive),
--- overlapping the closed window [start_ns, end_ns].
-SELECT s.session_id, s.name, s.origin, b.min_timestamp_ns, b.max_timestamp_ns,
+-- Sessions frame: one row per session of the org with its bounds, its devices (sorted ids) and
+-- its file and topic counts, oldest first; sessions without contributions have null bounds and
+-- come last. The bounds are the stored ones, which every write keeps equal to the rules'
+-- recomputation (the bounds asset check verifies it); the topic count reads the org-scoped
+-- session_topics view of surfaces.sql. Reading the tables rather than recomputing through the
+-- views halves the DuckLake scans of a `sessions list`. Every filter is optional (a null
+-- variable keeps every row): attached to a device, name containing a string
+-- (case-insensitive), overlapping the closed window [start_ns, end_ns].
+SELECT s.session_id, s.name, s.origin, s.min_timestamp_ns, s.max_timestamp_ns,
        coalesce(d.device_ids, []::VARCHAR[]) AS device_ids,
        coalesce(f.file_count, 0)::BIGINT AS file_count,
        coalesce(t.topic_count, 0)::BIGINT AS topic_count
 FROM lake.main.sessions AS s
-LEFT JOIN session_bounds AS b ON b.session_id = s.session_id
 LEFT JOIN (SELECT session_id, list(device_id ORDER BY device_id) AS device_ids
-           FROM device_sessions GROUP BY session_id) AS d ON d.session_id = s.session_id
+           FROM lake.main.session_devices WHERE org_id = getvariable('org_id')
+           GROUP BY session_id) AS d ON d.session_id = s.session_id
 LEFT JOIN (SELECT session_id, count(*) AS file_count
-           FROM session_files GROUP BY session_id) AS f ON f.session_id = s.session_id
+           FROM lake.main.session_files WHERE org_id = getvariable('org_id')
+           GROUP BY session_id) AS f ON f.session_id = s.session_id
 LEFT JOIN (SELECT session_id, count(*) AS topic_count
            FROM session_topics GROUP BY session_id) AS t ON t.session_id = s.session_id
 WHERE s.org_id = getvariable('org_id')
   AND (getvariable('device_id') IS NULL OR list_contains(d.device_ids, getvariable('device_id')))
   AND (getvariable('name_contains') IS NULL
        OR contains(lower(s.name), lower(getvariable('name_contains'))))
-  AND (getvariable('start_ns') IS NULL OR b.max_timestamp_ns >= getvariable('start_ns'))
-  AND (getvariable('end_ns') IS NULL OR b.min_timestamp_ns <= getvariable('end_ns'))
-ORDER BY b.min_timestamp_ns NULLS LAST, s.session_id
+  AND (getvariable('start_ns') IS NULL OR s.max_timestamp_ns >= getvariable('start_ns'))
+  AND (getvariable('end_ns') IS NULL OR s.min_timestamp_ns <= getvariable('end_ns'))
+ORDER BY s.min_timestamp_ns NULLS LAST, s.session_id
