@@ -291,12 +291,17 @@ def fill_in(
 
 
 def _given(files: Sequence[SessionFile]) -> dict[str, list[Any]]:
-    """The files and their ranges as the parameters ``session/*.sql`` take, position by position."""
+    """The files and their ranges as the parameters ``session/*.sql`` take, position by position
+    (bounds as Python ints: DuckDB takes no NumPy scalar in a list parameter)."""
     return dict(
         file_ids=[f.file_id for f in files],
-        range_mins=[f.range_min_timestamp_ns for f in files],
-        range_maxs=[f.range_max_timestamp_ns for f in files],
+        range_mins=[_int_or_none(f.range_min_timestamp_ns) for f in files],
+        range_maxs=[_int_or_none(f.range_max_timestamp_ns) for f in files],
     )
+
+
+def _int_or_none(value: int | None) -> int | None:
+    return None if value is None else int(value)
 
 
 def _count(tx: Tx, sql: str, **params: Any) -> int:

@@ -4,6 +4,7 @@ a call that changes nothing writes nothing; and each runs the statements the REA
 
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 
 from sessions_lib import Client, Dataset, Device, NotFoundError, Session, SessionFile, SessionRecord
@@ -125,6 +126,15 @@ def test_re_adding_a_held_file_keeps_when_and_by_whom_it_was_added(client: Clien
     assert added() == first
     assert list(colleague.list_files()) == [SessionFile(file.file_id, 30, 40)]
     assert colleague.record.modified_by == "colleague" and colleague.record.modified > session.modified
+
+
+def test_ranges_may_be_numpy_integers(client: Client, recordings: Recordings):
+    file, other = recordings.file({"/imu": [(0, 100)]}), recordings.file({"/gps": [(50, 60)]})
+    session = Session.create(roboto_client=client)
+    session.add_files([SessionFile(file.file_id, np.int64(5), np.int64(2**62)), SessionFile(other.file_id)])
+    assert (session.min_timestamp_ns, session.max_timestamp_ns) == (5, 2**62)
+    session.add_file(file, np.int64(7), np.int64(9))
+    assert (session.min_timestamp_ns, session.max_timestamp_ns) == (7, 60)
 
 
 def test_a_call_that_changes_nothing_writes_nothing(client: Client, recordings: Recordings):
