@@ -29,11 +29,25 @@ def test_add_file_benchmark_smoke():
     results = bench_add_file.run(sizes=[10, 200], samples=3)
     assert set(results["add_file_s"]) == {10, 200}
     assert all(seconds > 0 for seconds in results["add_file_s"].values())
+    for medians in results["operations_s"].values():
+        assert set(medians) == set(bench_add_file.OPERATIONS)
+        assert all(seconds > 0 for seconds in medians.values())
+    statements = results["statements"]
+    assert statements[bench_add_file.BARE_INSERT].lake == 1 and statements["add_file"].lake >= 1
+    assert len(list(bench_add_file.report(results, "here"))) > 2 * len(bench_add_file.OPERATIONS)
 
 
 def test_add_file_benchmark_small_writes_smoke():
     results = bench_add_file.run(sizes=[30], samples=4, fill="small")
-    assert set(results) == {"add_file_s", "bytes", "add_file_s_after_compact", "bytes_after_compact"}
+    assert set(results) == {
+        "statements",
+        "operations_s",
+        "add_file_s",
+        "bytes",
+        "operations_s_after_compact",
+        "add_file_s_after_compact",
+        "bytes_after_compact",
+    }
     assert results["bytes_after_compact"][30] > 0
 
 

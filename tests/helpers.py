@@ -1,8 +1,9 @@
-"""Helpers shared by test modules (and the ingestion benchmark): what a catalog holds, compared
-across runs, and when a Dagster run's batch steps ran."""
+"""Helpers shared by test modules (and the benchmarks): what a catalog holds, compared across runs,
+what statements one call runs, and when a Dagster run's batch steps ran."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from dagster import DagsterEventType, DagsterInstance
@@ -93,6 +94,45 @@ def duplicate_keys(client: Client) -> dict[str, list[tuple]]:
             if (rows := tx.rows(f"SELECT * FROM ({sql}) GROUP BY ALL HAVING count(*) > 1"))
         }
     )
+
+
+# What DuckDB's query log holds besides the statements a Tx runs: transaction control, the view
+# Tx.insert registers its rows under, the calls switching the log, and DuckLake's own queries of
+# its metadata database.
+_NOT_STATEMENTS = (
+    "BEGIN TRANSACTION", "COMMIT", "ROLLBACK", "USE lake", "DROP VIEW _rows_in_flight", "CALL ",
+)  # fmt: skip
+_METADATA = "__ducklake_metadata_"
+
+
+@dataclass(frozen=True)
+class Statements:
+    """What one call ran: statements on the lake (through ``Tx``), and the queries DuckLake ran on
+    its metadata database for them and for the commit (each a round trip to SQLite or PostgreSQL)."""
+
+    lake: int
+    metadata: int
+
+
+def statements_of(client: Client, call: Callable[[], object]) -> Statements:
+    """Count what ``call`` runs on ``client``'s catalog, from DuckDB's query log (on while it runs)."""
+    connection = client.catalog.connection()
+    connection.execute("CALL truncate_duckdb_logs()")
+    connection.execute("CALL enable_logging('QueryLog')")
+    try:
+        call()
+    finally:
+        connection.execute("CALL disable_logging()")
+    logged = [
+        " ".join(str(message).split())
+        for (message,) in connection.execute(
+            "SELECT message FROM duckdb_logs WHERE type = 'QueryLog'"
+        ).fetchall()
+    ]
+    connection.execute("CALL truncate_duckdb_logs()")
+    statements = [m for m in logged if m and not m.startswith(_NOT_STATEMENTS) and "duckdb_logs" not in m]
+    metadata = [m for m in statements if _METADATA in m]
+    return Statements(lake=len(statements) - len(metadata), metadata=len(metadata))
 
 
 BATCH_STEP = "topic_extents.read_file_batch["  # step keys of the mapped ingestion steps

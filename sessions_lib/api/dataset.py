@@ -150,11 +150,7 @@ class Dataset(CatalogObject[DatasetRecord]):
             if devices is None:
                 devices = sorted({f.device_id for f in files if f.device_id is not None})
             record = store.new_session(org_id, name, now, user, attributes)
-            store.insert_session(tx, record)
-            store.attach_devices(tx, org_id, record.session_id, devices, now, user)
-            store.put_contributions(
-                tx, org_id, record.session_id, [SessionFile(f.file_id) for f in files], now, user
-            )
-            return store.save_session(tx, record, {}, recompute_bounds=True)
+            contributions = [SessionFile(f.file_id) for f in files]
+            return store.create_session(tx, record, devices, contributions, now, user)
 
         return Session(self._client.catalog.transaction(work), self._client)

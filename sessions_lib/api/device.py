@@ -151,14 +151,13 @@ class Device(CatalogObject[DeviceRecord]):
         now, user = self._client.now(), self._client.user
 
         def work(tx: Tx) -> SessionRecord:
-            devices.load_device(tx, org_id, self.device_id)
-            existing = store.session_of_device_named(tx, org_id, self.device_id, name)
-            if existing is not None:
-                return store.fill_in(tx, existing, wanted, attributes, now, user)
+            found = store.session_of_device_named(
+                tx, org_id, self.device_id, name, [f.file_id for f in wanted]
+            )
+            if found is not None:
+                existing, held = found
+                return store.fill_in(tx, existing, held, wanted, attributes, now, user)
             record = store.new_session(org_id, name, now, user, attributes)
-            store.insert_session(tx, record)
-            store.attach_devices(tx, org_id, record.session_id, [self.device_id], now, user)
-            store.put_contributions(tx, org_id, record.session_id, wanted, now, user)
-            return store.save_session(tx, record, {}, recompute_bounds=bool(wanted))
+            return store.create_session(tx, record, [self.device_id], wanted, now, user)
 
         return Session(self._client.catalog.transaction(work), self._client)

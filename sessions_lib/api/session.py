@@ -1,8 +1,9 @@
 """``Session``: an operational time window of one or more devices, made of file contributions.
 
 Implements the documented session API method for method (the session API reference). Each call is
-one catalog transaction scoped to the session's org; every add or remove recomputes the stored
-bounds in that same transaction, with the rules of ``sessions_lib.queries``.
+one catalog transaction scoped to the session's org, of a few statements (``store.sessions`` says
+how); every add or remove recomputes the stored bounds in that same transaction, with the rules of
+``sessions_lib.queries``, and a call that changes nothing writes nothing.
 
 >>> session = Session.create(name="flight-2026-04-23-001", device_ids=["dv_abc"])  # doctest: +SKIP
 >>> session = session.add_file("fl_0123456789abcdef")  # doctest: +SKIP
@@ -69,13 +70,10 @@ class Session(CatalogObject[SessionRecord]):
         device_ids = unique_ids("device", device_ids)
         now = client.now()
         record = store.new_session(org_id, name, now, client.user, attributes)
-
-        def work(tx: Tx) -> None:
-            store.insert_session(tx, record)
-            store.attach_devices(tx, org_id, record.session_id, device_ids, now, client.user)
-
-        client.catalog.transaction(work)
-        return cls(record, client)
+        stored = client.catalog.transaction(
+            lambda tx: store.create_session(tx, record, device_ids, (), now, client.user)
+        )
+        return cls(stored, client)
 
     @classmethod
     def from_id(
@@ -176,17 +174,15 @@ class Session(CatalogObject[SessionRecord]):
         """Include files as contributions; a file already held gets its range replaced.
 
         All files must exist in the session's org and appear once in the call; otherwise nothing
-        is written. Bounds are recomputed in the same transaction.
+        is written. Bounds are recomputed in the same transaction. A call that changes nothing
+        (every file held already, with the range asked for) writes nothing.
         """
         if isinstance(files, str) or not isinstance(files, Sequence):
             raise InvalidRequestError(f"files must be a list of SessionFile entries, got {files!r}")
         files = [as_session_file(f) for f in files]
         unique_ids("file", [f.file_id for f in files])
-        now, user = self._client.now(), self._client.user
-        return self._change(
-            lambda tx: store.put_contributions(tx, self._org, self.session_id, files, now, user),
-            contributions_changed=True,
-        )
+        org_id, now, user = self._org, self._client.now(), self._client.user
+        return self._change(lambda tx: store.put_contributions(tx, org_id, self.session_id, files, now, user))
 
     def remove_file(self, file: Any) -> Session:
         """Remove one file's contribution (a ``File`` or a raw id)."""
@@ -199,10 +195,8 @@ class Session(CatalogObject[SessionRecord]):
         hold are ignored, so a repeated removal is harmless.
         """
         file_ids = unique_ids("file", file_ids)
-        return self._change(
-            lambda tx: store.remove_contributions(tx, self._org, self.session_id, file_ids),
-            contributions_changed=True,
-        )
+        org_id = self._org
+        return self._change(lambda tx: store.remove_contributions(tx, org_id, self.session_id, file_ids))
 
     def list_files(self) -> Generator[SessionFile, None, None]:
         """Iterate this session's contributions, by file id, each with its optional range."""
@@ -229,12 +223,13 @@ class Session(CatalogObject[SessionRecord]):
 
     def attach_to_device(self, device_id: str) -> None:
         """Attach a device of the session's org as a subject (attaching twice changes nothing)."""
-        now, user = self._client.now(), self._client.user
-        self._change(lambda tx: store.attach_devices(tx, self._org, self.session_id, [device_id], now, user))
+        org_id, now, user = self._org, self._client.now(), self._client.user
+        self._change(lambda tx: store.attach_device(tx, org_id, self.session_id, device_id, now, user))
 
     def detach_from_device(self, device_id: str) -> None:
         """Detach a device (an unknown device is refused; one not attached is ignored)."""
-        self._change(lambda tx: store.detach_device(tx, self._org, self.session_id, device_id))
+        org_id = self._org
+        self._change(lambda tx: store.detach_device(tx, org_id, self.session_id, device_id))
 
     def list_devices(self) -> Generator[str, None, None]:
         """Iterate the ids of the devices attached to this session, in id order."""
@@ -260,7 +255,7 @@ class Session(CatalogObject[SessionRecord]):
         Returns this session, refreshed from the catalog.
         """
         changes = SessionChanges(name, description, tags, metadata).columns()
-        return self._change(lambda tx: changes, touch=bool(changes))
+        return self._change(lambda tx: store.Change(columns=changes))
 
     def delete(self) -> None:
         """Delete the session with its contributions and device attachments, atomically."""
@@ -269,27 +264,13 @@ class Session(CatalogObject[SessionRecord]):
 
     # -- internals ------------------------------------------------------------------------
 
-    def _change(
-        self,
-        change: Callable[[Tx], store.Changes | None],
-        *,
-        contributions_changed: bool = False,
-        touch: bool = True,
-    ) -> Session:
-        """In one transaction: apply ``change``, then store the fields it returns, new bounds and
-        audit fields.
-
-        The session row is written whenever anything changed, so two concurrent changes of one
-        session conflict in the catalog and the later one is retried on fresh data.
-        """
-        now, user = self._client.now(), self._client.user
+    def _change(self, change: Callable[[Tx], store.Change]) -> Session:
+        """In one transaction: apply ``change``, then write the session row if anything changed and
+        keep it as read back (see ``store.finish_change``)."""
+        org_id, now, user = self._org, self._client.now(), self._client.user
 
         def work(tx: Tx) -> SessionRecord:
-            current = store.load_session(tx, self._org, self.session_id)
-            changes = dict(change(tx) or {})
-            if touch:
-                changes.update(modified=now, modified_by=user)
-            return store.save_session(tx, current, changes, recompute_bounds=contributions_changed)
+            return store.finish_change(tx, org_id, self.session_id, change(tx), now, user)
 
         self._record = self._client.catalog.transaction(work)
         return self

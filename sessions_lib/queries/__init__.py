@@ -15,7 +15,8 @@ stored wall clock (``min_wall_ns``, ``max_wall_ns``), the columns they are kept 
 scans skip the Parquet files and row groups outside the windows asked about.
 
 The surfaces' longer queries sit in subfolders by concern, read with ``query_sql``:
-``views/`` (the SQL views of ``surfaces.sql``) and ``frames/`` (the polars frames).
+``views/`` (the SQL views of ``surfaces.sql``) and ``frames/`` (the polars frames); ``session/``
+holds the statements one call on a session writes with (``store.sessions``).
 """
 
 from collections.abc import Container
