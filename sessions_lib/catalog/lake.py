@@ -132,14 +132,6 @@ class Tx:
         if rows:
             self.insert_arrow(table, pa.Table.from_pylist(list(rows)))
 
-    def merge(self, table: str, rows: Sequence[Mapping[str, Any]], merge_clauses: str) -> None:
-        """``MERGE INTO table AS target USING rows AS source <merge_clauses>`` in one statement."""
-        import pyarrow as pa
-
-        if rows:
-            with self._registered(pa.Table.from_pylist(list(rows))) as source:
-                self._cursor.execute(f"MERGE INTO {table} AS target USING {source} AS source {merge_clauses}")
-
     def insert_arrow(self, table: str, data: pa.Table) -> None:
         """Bulk insert an Arrow table whose column names are the table's."""
         columns = ", ".join(data.column_names)
