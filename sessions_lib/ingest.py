@@ -186,9 +186,15 @@ def ingest_batch(
     def changed_files(advance: Callable[[], None]) -> Iterator[FileRegistration]:
         for relative in batch.relative_paths:
             path = root / relative
-            stamp = stamp_file(path, verify=verify)
-            held = stored.get((batch.dataset_id, relative))
             advance()
+            try:
+                stamp = stamp_file(path, verify=verify)
+            except OSError as error:  # gone since the folder was listed, or not ours to read
+                device = device_for(relative, None) if device_for else None
+                unreadable = f"{path}: cannot read: {error}"
+                yield FileRegistration(batch.dataset_id, relative, ingest_error=unreadable, device_id=device)
+                continue
+            held = stored.get((batch.dataset_id, relative))
             if held is not None and stamp.matches(held.stamp):
                 unchanged.append(relative)
             else:

@@ -130,3 +130,19 @@ def test_a_recording_read_into_what_cannot_be_stored_is_registered_with_its_erro
     assert "drone-2/b.parquet" in report.registered
     assert "does not fit in int64" in dict(report.failed)["drone-1/a.parquet"]
     assert by_path(client)["drone-1/a.parquet"].ingest_status == "failed"
+
+
+def test_a_file_that_cannot_be_opened_is_registered_with_its_error(
+    client: Client, folder: Path, monkeypatch: pytest.MonkeyPatch
+):
+    stamp = sessions_lib.ingest.stamp_file
+
+    def vanishing(path: Path, *, verify: bool = False):
+        if path.name == "a.parquet":
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+        return stamp(path, verify=verify)
+
+    monkeypatch.setattr(sessions_lib.ingest, "stamp_file", vanishing)
+    report = ingest_folder(folder, roboto_client=client)
+    assert "drone-2/b.parquet" in report.registered
+    assert "cannot read" in dict(report.failed)["drone-1/a.parquet"]
