@@ -43,6 +43,9 @@ FINGERPRINT_REGION_BYTES = 1 << 20
 
 # Files that describe a recording beside it and are read by its reader, not on their own.
 SIDECAR_NAMES = frozenset({"metadata.yaml"})
+# What SQLite keeps beside a database (a ROS 2 .db3) while a writer has it open: part of it, not
+# recordings of their own.
+SQLITE_SIDECAR_SUFFIXES = ("-wal", "-shm", "-journal")
 
 # Maps a file (relative path, and the identifiers its reader found, None if it failed) to a device id.
 DeviceResolver = Callable[[str, Mapping[str, str] | None], str | None]
@@ -240,10 +243,14 @@ def _read_file(
 
 def recording_paths(folder: Path) -> Iterator[Path]:
     """Every regular file under ``folder`` except hidden ones and sidecars read with their recording
-    (a ROS 2 bag's ``metadata.yaml``; a LeRobot dataset's ``meta/`` and ``videos/``)."""
+    (a ROS 2 bag's ``metadata.yaml`` and SQLite's ``-wal``/``-shm``/``-journal`` beside a
+    database; a LeRobot dataset's ``meta/`` and ``videos/``)."""
     for path in folder.rglob("*"):
         relative_parts = path.relative_to(folder).parts
         if any(part.startswith(".") for part in relative_parts) or path.name in SIDECAR_NAMES:
+            continue
+        database = path.with_name(path.name.rsplit("-", 1)[0])
+        if path.name.endswith(SQLITE_SIDECAR_SUFFIXES) and database.is_file():
             continue
         if not path.is_file() or (lerobot.dataset_root(path) is not None and not lerobot.is_data_file(path)):
             continue

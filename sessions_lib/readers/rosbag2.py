@@ -1,7 +1,8 @@
 """ROS 2 bag storage files in SQLite (``.db3``): per-topic spans by SQL over the file's own tables.
 
 A rosbag2 sqlite3 storage file holds a ``topics`` table and a ``messages`` table of
-``(topic_id, timestamp, data)`` with ``timestamp`` indexed. The file is opened read-only and two
+``(topic_id, timestamp, data)`` with ``timestamp`` indexed. The file is opened read-only and
+immutable (nothing created beside it, no lock taken: a WAL-mode bag gets no ``-wal``/``-shm``), and two
 short queries answer everything: the topics, and per topic the stretches of messages no more than
 ``SPAN_GAP_NS`` apart (a window query over ``timestamp``), with their counts and bounds. No
 payload is read. Times are ``log_time`` (when the recorder received the message).
@@ -141,6 +142,12 @@ def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
     anchored, anchor_note = wall_clock_check(topics)
     if anchor_note:
         notes.append(anchor_note)
+    wal = path.with_name(path.name + "-wal")
+    if wal.is_file() and wal.stat().st_size > 0:
+        notes.append(
+            f"{wal.name} beside it holds writes not yet checkpointed into the file; they were not read "
+            "(recordings are read as they are, never written)"
+        )
     return Recording(
         format="rosbag2",
         topics=tuple(topics),
@@ -172,7 +179,9 @@ def _check_magic(path: Path) -> None:
 
 def _query_storage(path: Path) -> _Storage:
     """Topics, spans, definitions and distro from the file's tables; SQLite errors become ``ReaderError``."""
-    uri = f"{path.resolve().as_uri()}?mode=ro"
+    # immutable: SQLite takes no lock and creates no -wal/-shm beside the recording (it would for a
+    # database in WAL mode, even read-only); the file must not change while it is read, as none does.
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
     try:
         connection = sqlite3.connect(uri, uri=True)
     except sqlite3.Error as error:
