@@ -54,6 +54,7 @@ from sessions_lib.cli.shell import (
     err_console,
     fail,
     parse_timestamp_ns,
+    refuse_reversed_window,
 )
 from sessions_lib.errors import InvalidRequestError
 from sessions_lib.model.requests import FILES_PER_TRANSACTION
@@ -129,13 +130,17 @@ def list_sessions(
     as_json: JsonOption = False,
 ) -> None:
     """The org's sessions: name, id, devices, start, end, files and topics."""
+    from sessions_lib.api.device import Device
     from sessions_lib.surfaces.frames import OrgFrames
 
+    refuse_reversed_window(since, until)
     with (
         command(catalog) as client,
         err_console.status("reading sessions"),
         OrgFrames(org, client) as frames,
     ):
+        if device is not None:
+            Device.from_id(device, org, roboto_client=client)  # an unknown device is not found, not empty
         rows = frames.sessions_rows(device_id=device, name_contains=name, start_ns=since, end_ns=until)
     sessions = [
         {
@@ -407,6 +412,7 @@ def timeline(
     """Draw sessions per device over time (or one session's topics) as a PNG; prints its path."""
     from sessions_lib.surfaces.timeline import draw_timeline
 
+    refuse_reversed_window(since, until)
     with command(catalog) as client, err_console.status(f"drawing {out}"):
         written = draw_timeline(
             out,

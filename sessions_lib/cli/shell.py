@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from sessions_lib.errors import CatalogError, SessionsError
-from sessions_lib.model.timestamps import NS_PER_US, UNIX_EPOCH
+from sessions_lib.model.timestamps import NS_PER_US, UNIX_EPOCH, format_ns
 
 if TYPE_CHECKING:  # the client (and with it DuckDB) loads when a command opens a catalog
     from sessions_lib.client import Client
@@ -99,6 +99,14 @@ def catalog_client(catalog: str | None, *, must_exist: bool = False) -> Client:
 def fail(message: str) -> NoReturn:
     err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     raise typer.Exit(code=1)
+
+
+def refuse_reversed_window(since: int | None, until: int | None) -> None:
+    """Refuse ``--since`` after ``--until`` as a bad argument (exit 2): no time lies between them."""
+    if since is not None and until is not None and since > until:
+        raise typer.BadParameter(
+            f"--since {format_ns(since)} is after --until {format_ns(until)}: no time lies between them"
+        )
 
 
 @contextmanager

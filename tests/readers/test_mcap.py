@@ -196,7 +196,7 @@ def test_continuous_stream_over_many_chunks_is_one_span(tmp_path: Path):
     (imu,) = recording.topics
     assert imu.spans == ((T0, T0 + 60 * SECOND_NS),)
     assert imu.message_count == 6001
-    assert imu.schema_name == "test/imu" and imu.schema_encoding == "json"
+    assert imu.schema_name == "test/imu" and imu.schema_encoding == "jsonschema"  # the schema's, not "json"
 
 
 def test_long_silence_gives_two_spans(drive: Path):
@@ -395,7 +395,7 @@ def test_channels_sharing_a_topic_become_one_topic(tmp_path: Path):
     (cam,) = recording.topics
     assert cam.message_count == 15
     assert cam.spans == ((T0, T0 + 9 * SECOND_NS), (T0 + 100 * SECOND_NS, T0 + 104 * SECOND_NS))
-    assert cam.schema_name == "a/Image" and cam.schema_encoding == "cdr"
+    assert cam.schema_name == "a/Image" and cam.schema_encoding == "ros2msg"  # the schema's, not "cdr"
     assert any("different schemas" in note for note in recording.notes)
 
 

@@ -217,6 +217,14 @@ def test_list_filters(fleet: Fleet):
     assert ids("--until", late_iso) == ids("--until", late_ns) == {fleet.first}
 
 
+def test_list_refuses_an_unknown_device_and_a_reversed_window(fleet: Fleet):
+    unknown = invoke("list", "--device", "dv_nope", "--catalog", fleet.catalog)
+    assert unknown.exit_code == 1 and "dv_nope" in unknown.stderr and unknown.stdout == ""
+    for command in (["list"], ["timeline", "out.png"]):
+        reversed_window = invoke(*command, "--since", T0 + S, "--until", T0, "--catalog", fleet.catalog)
+        assert reversed_window.exit_code == 2 and "is after --until" in reversed_window.stderr
+
+
 def test_list_table(fleet: Fleet):
     out = ok("list", "--catalog", fleet.catalog)
     assert "3 session(s)" in out

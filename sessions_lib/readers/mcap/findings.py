@@ -86,7 +86,7 @@ def to_recording(findings: Findings, index_used: Literal["summary", "scan"]) -> 
     topics = []
     for topic, channel_ids in sorted(channel_ids_by_topic.items()):
         channels = [findings.channels[channel_id] for channel_id in channel_ids]
-        kinds = {(_schema_name(findings, c), c.message_encoding or None) for c in channels}
+        kinds = {(_schema_name(findings, c), _schema_encoding(findings, c)) for c in channels}
         if len(kinds) > 1:
             notes.append(f"topic {topic!r} has channels with different schemas {sorted(kinds, key=str)}")
         topics.append(
@@ -95,7 +95,7 @@ def to_recording(findings: Findings, index_used: Literal["summary", "scan"]) -> 
                 spans=merge_spans([s for channel_id in channel_ids for s in findings.spans[channel_id]]),
                 message_count=sum(findings.counts[channel_id] for channel_id in channel_ids),
                 schema_name=_schema_name(findings, channels[0]),
-                schema_encoding=channels[0].message_encoding or None,
+                schema_encoding=_schema_encoding(findings, channels[0]),
             )
         )
 
@@ -122,3 +122,10 @@ def to_recording(findings: Findings, index_used: Literal["summary", "scan"]) -> 
 def _schema_name(findings: Findings, channel: Channel) -> str | None:
     schema = findings.schemas.get(channel.schema_id) if channel.schema_id else None
     return schema.name or None if schema is not None else None
+
+
+def _schema_encoding(findings: Findings, channel: Channel) -> str | None:
+    """The encoding of the channel's schema (``ros2msg``, ``protobuf``, ``jsonschema``, ...), not of
+    its messages (``cdr``, ``json``): ``None`` for a channel without a schema."""
+    schema = findings.schemas.get(channel.schema_id) if channel.schema_id else None
+    return schema.encoding or None if schema is not None else None
