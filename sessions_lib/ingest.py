@@ -59,7 +59,8 @@ class IngestReport:
     folder: str  # the dataset's root folder
     registered: tuple[str, ...]  # new or changed, read and registered
     unchanged: tuple[str, ...]  # same size, modification time and fingerprint: not read again
-    failed: tuple[tuple[str, str], ...]  # (relative path, error), registered with the error
+    # (relative path, error): registered with the error, read this run or still failing unchanged
+    failed: tuple[tuple[str, str], ...]
 
     def summary(self) -> str:
         lines = [
@@ -185,6 +186,7 @@ def ingest_batch(
     keys = [(batch.dataset_id, relative) for relative in batch.relative_paths]
     stored = client.catalog.read(lambda tx: files.held_at_paths(tx, batch.org_id, keys))
     unchanged: list[str] = []
+    still_failing: list[tuple[str, str]] = []
 
     def changed_files(advance: Callable[[], None]) -> Iterator[FileRegistration]:
         for relative in batch.relative_paths:
@@ -199,7 +201,10 @@ def ingest_batch(
                 continue
             held = stored.get((batch.dataset_id, relative))
             if held is not None and stamp.matches(held.stamp):
-                unchanged.append(relative)
+                if held.ingest_error is None:
+                    unchanged.append(relative)
+                else:  # not read again, and still what it was: a failure to look at
+                    still_failing.append((relative, held.ingest_error))
             else:
                 yield _read_file(batch.dataset_id, path, relative, stamp, tabular, device_for)
 
@@ -213,6 +218,7 @@ def ingest_batch(
         )
         registered = [r.relative_path for r in written if r.ingest_error is None]
         failed = [(r.relative_path, r.ingest_error) for r in written if r.ingest_error is not None]
+        failed = sorted(failed + still_failing)
     return IngestReport(batch.dataset_id, batch.folder, tuple(registered), tuple(unchanged), tuple(failed))
 
 

@@ -69,8 +69,8 @@ def test_re_ingesting_an_unchanged_folder_changes_nothing(client: Client, folder
     before = table_contents(client)
     again = ingest_folder(folder, roboto_client=client)
     assert again.dataset_id == first.dataset_id
-    assert again.registered == () and again.failed == ()
-    assert len(again.unchanged) == 4
+    assert again.registered == () and again.failed == first.failed  # still failing, not read again
+    assert len(again.unchanged) == 2
     assert table_contents(client) == before
 
 
@@ -90,7 +90,9 @@ def test_a_file_that_breaks_keeps_nothing_stale(client: Client, folder: Path):
     ingest_folder(folder, roboto_client=client)
     (folder / "drone-1" / "a.parquet").write_bytes(b"PAR1 now corrupt")
     report = ingest_folder(folder, roboto_client=client)
-    assert [p for p, _ in report.failed] == ["drone-1/a.parquet"]
+    assert report.registered == ()
+    # the new failure, and the two files that failed before and still do (not read again)
+    assert [p for p, _ in report.failed] == ["drone-1/a.parquet", "drone-2/broken.parquet", "notes.txt"]
     a = by_path(client)["drone-1/a.parquet"]
     assert a.ingest_status == "failed" and list(a.list_topics()) == []
     assert by_path(client)["drone-2/b.parquet"].ingest_status == "ingested"
