@@ -135,32 +135,27 @@ class Tx:
     def insert_arrow(self, table: str, data: pa.Table) -> None:
         """Bulk insert an Arrow table whose column names are the table's."""
         columns = ", ".join(data.column_names)
-        with self._registered(data) as source:
-            self._cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {source}")
+        with self._registered("_rows_in_flight", data):
+            self._cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _rows_in_flight")
 
-    @contextlib.contextmanager
-    def table(self, name: str, /, **columns: Sequence[Any]) -> Iterator[None]:
-        """Columns of values visible to SQL as the table ``name`` for the length of the block.
+    def table(self, name: str, /, **columns: Sequence[Any]) -> contextlib.AbstractContextManager[None]:
+        """Columns of values visible to SQL as the table ``name`` for the length of a ``with`` block.
 
         The way to hand a query many values: a list passed as a parameter is converted value by
         value (tens of microseconds each), an Arrow table in one step.
         """
         import pyarrow as pa
 
-        self._cursor.register(name, pa.table(dict(columns)))
+        return self._registered(name, pa.table(dict(columns)))
+
+    @contextlib.contextmanager
+    def _registered(self, name: str, data: pa.Table) -> Iterator[None]:
+        """``data`` visible to SQL as ``name`` for the length of the block."""
+        self._cursor.register(name, data)
         try:
             yield
         finally:
             self._cursor.unregister(name)
-
-    @contextlib.contextmanager
-    def _registered(self, data: pa.Table) -> Iterator[str]:
-        """``data`` visible to SQL under a temporary name for the length of the block."""
-        self._cursor.register("_rows_in_flight", data)
-        try:
-            yield "_rows_in_flight"
-        finally:
-            self._cursor.unregister("_rows_in_flight")
 
 
 _schema_columns: frozenset[tuple[str, str]] | None = None  # what schema_columns found, once

@@ -259,8 +259,8 @@ def _file_record(
 
 def _insert_rows(tx: Tx, org_id: str, written: Sequence[tuple[FileRecord, FileRegistration]]) -> None:
     """The files' rows, their topic identities (one per org and name: the batch's new ones inserted
-    in one statement), partitions, extents and activity: one insert per table. Extents, the bulk, are built
-    column by column and inserted in wall-clock order."""
+    in one statement), partitions, extents and activity: one insert per table. Extents, the bulk,
+    are built column by column and inserted in wall-clock order."""
     if not written:
         return
     import pyarrow as pa  # only the write path builds Arrow tables
