@@ -7,7 +7,9 @@ per-row Python is hashing one id per *session*). The caller sends one row per pi
 - ``armed``: one armed interval of a ULog (the log's contribution is narrowed to the interval);
 - ``episode``: one LeRobot episode's slice of a shared file (the file narrowed to the episode).
 
-A file is sent either as one ``file`` row or as its ``armed``/``episode`` rows, never both.
+A file is sent either as one ``file`` row or as its ``armed``/``episode`` rows, never both. Two
+optional columns say more of the file: ``anchored`` (whether its clock is Unix time; default
+true) and ``file_name`` (its relative path, which names the sessions of an unanchored file).
 
 The rules, in order:
 
@@ -20,8 +22,10 @@ The rules, in order:
    interval (closed) joins that flight with its whole file (a row overlapping two flights joins
    both), and takes no part in the gap islands. Nearness within the gap is not enough: arming is
    precise evidence, and a recording that only comes close to a flight is its own session.
-3. **Episodes.** Each ``episode`` row is a session of its own and never merges with anything
-   (not even by rule 4).
+3. **Episodes and unanchored files.** Each ``episode`` row is a session of its own and never
+   merges with anything (not even by rule 4). So is each row of an *unanchored* file (a clock that
+   is not Unix time: boot-relative, episode or simulator time): its times are comparable only
+   within that one recording, so it never joins another file by gap, flight or formation.
 4. **Formations.** Non-episode sessions whose devices share a mission tag and whose windows
    ``[min, max]`` overlap (closed) are connected; each connected component that spans at least two
    devices becomes one session attached to all its devices. A component of one device's sessions
@@ -38,8 +42,14 @@ Identity, so that re-runs converge:
   session, or activity elsewhere in the fleet, leaves it alone. (Should two sessions of the same
   devices begin at the same nanosecond, the later ones by ``(max_timestamp_ns, contributions)``
   get ``str(n)`` appended as a further part.)
+  A session of an unanchored file also takes the file id as a part, since its start is only a
+  time since that recording's own clock zero.
 - ``name = "{lead device name}-{UTC start YYYYMMDD-HHMMSS}"`` with ``-formation`` appended for
-  multi-device sessions; the lead is the first device id in sort order.
+  multi-device sessions; the lead is the first device id in sort order. A session of an
+  unanchored file has no date to show: ``"{lead device name}-unanchored-{file name stem}"``.
+- Names are unique in the org, so a name identifies a session within each of its devices: where
+  several sessions would get one name, all but the earliest (by start, then id) get ``-2``,
+  ``-3``, ... appended, in that order.
 
 >>> rules = InferenceRules(default_gap_ns=600 * 10**9, gap_ns_by_device_type={"arm": 60 * 10**9})
 >>> inferred = infer_sessions(activity, devices, rules)  # doctest: +SKIP
@@ -74,6 +84,11 @@ ACTIVITY_COLUMNS: dict[str, pl.DataType] = {
     "start_ns": pl.Int64(),
     "end_ns": pl.Int64(),
 }
+# Optional activity columns, and the value a frame without them is read with.
+OPTIONAL_ACTIVITY_COLUMNS: dict[str, tuple[pl.DataType, bool | None]] = {
+    "anchored": (pl.Boolean(), True),
+    "file_name": (pl.String(), None),
+}
 DEVICE_COLUMNS: dict[str, pl.DataType] = {
     "org_id": pl.String(),
     "device_id": pl.String(),
@@ -103,6 +118,7 @@ ATTACHMENT_SCHEMA = pl.Schema({"org_id": pl.String(), "session_id": pl.String(),
 
 ID_SEPARATOR = "\x1f"  # what ``stable_id`` joins its parts with
 FORMATION_SUFFIX = "-formation"
+UNANCHORED_INFIX = "-unanchored-"
 _STAMP_LENGTH = len("-YYYYMMDD-HHMMSS")
 
 
@@ -175,7 +191,10 @@ def infer_sessions(
         pl.col("device_ord").first(),
         pl.col("start_ns").min(),
         pl.col("end_ns").max(),
-        (pl.col("kind").first() == "episode").alias("is_episode"),
+        ((pl.col("kind").first() == "episode") | ~pl.col("anchored").first()).alias("alone"),
+        pl.col("anchored").all(),
+        pl.col("file_id").first(),
+        pl.col("file_name").first(),
     )
     session_of = _formations(per_device, known)
     return _assemble(members.join(session_of, on="skey"), per_device.join(session_of, on="skey"), known)
@@ -208,14 +227,23 @@ def _activity_table(activity: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     if not isinstance(activity, pl.DataFrame | pl.LazyFrame):
         raise InvalidRequestError(f"activity must be a polars DataFrame or LazyFrame, got {type(activity)}")
     lazy = activity.lazy()
-    _check_columns("activity", lazy.collect_schema(), ACTIVITY_COLUMNS)
+    schema = lazy.collect_schema()
+    _check_columns("activity", schema, ACTIVITY_COLUMNS)
+    optional = [
+        pl.col(name).cast(dtype) if name in schema else pl.lit(default, dtype).alias(name)
+        for name, (dtype, default) in OPTIONAL_ACTIVITY_COLUMNS.items()
+    ]
     try:
-        table = lazy.select(pl.col(name).cast(dtype) for name, dtype in ACTIVITY_COLUMNS.items()).collect()
+        table = lazy.select(
+            *(pl.col(name).cast(dtype) for name, dtype in ACTIVITY_COLUMNS.items()), *optional
+        ).collect()
     except pl.exceptions.InvalidOperationError as error:
         raise InvalidRequestError(f"activity times must fit int64 nanoseconds: {error}") from None
     start, end = pl.col("start_ns"), pl.col("end_ns")
     problems = {
-        "null values (every column is required)": pl.any_horizontal(pl.all().is_null()),
+        "null values (every column is required)": pl.any_horizontal(
+            pl.col(*ACTIVITY_COLUMNS, "anchored").is_null()
+        ),
         f"a kind other than {', '.join(KINDS)}": ~pl.col("kind").is_in(KINDS),
         "start_ns after end_ns (windows are closed, start <= end)": start > end,
         f"times beyond ±2**62 ns ({TIME_LIMIT_NS})": (start.abs() >= TIME_LIMIT_NS)
@@ -280,7 +308,9 @@ def _with_device_ordinals(activity: pl.DataFrame, known: pl.DataFrame) -> pl.Dat
                 "episode slices; send one or the other"
             )
     kind = pl.col("kind").cast(pl.Enum(KINDS))  # one byte a row from here on
-    return rows.select("row", "device_ord", "gap_ns", "file_id", kind, "start_ns", "end_ns")
+    return rows.select(
+        "row", "device_ord", "gap_ns", "file_id", kind, "start_ns", "end_ns", "anchored", "file_name"
+    )
 
 
 # --- rules 1-3: sessions per device -------------------------------------------------------------
@@ -297,10 +327,10 @@ def _islands(frame: pl.DataFrame, group: list[str], gap: pl.Expr | int) -> pl.Se
 
 def _device_sessions(rows: pl.DataFrame) -> pl.DataFrame:
     """Every row (a file row joining two flights: twice) with ``skey``, its per-device session."""
-    kind = pl.col("kind")
-    files = rows.filter(kind == "file")
-    armed = rows.filter(kind == "armed").sort("device_ord", "start_ns", "end_ns", "file_id")
-    episodes = rows.filter(kind == "episode").sort("device_ord", "start_ns", "end_ns", "file_id")
+    kind, anchored = pl.col("kind"), pl.col("anchored")
+    files = rows.filter((kind == "file") & anchored)
+    armed = rows.filter((kind == "armed") & anchored).sort("device_ord", "start_ns", "end_ns", "file_id")
+    alone = rows.filter((kind == "episode") | ~anchored).sort("device_ord", "start_ns", "end_ns", "file_id")
 
     joined = pl.DataFrame(schema={"row": pl.UInt32, "skey": pl.Int64})
     if armed.height:
@@ -326,14 +356,14 @@ def _device_sessions(rows: pl.DataFrame) -> pl.DataFrame:
         (_islands(files, ["device_ord"], pl.col("gap_ns")).cum_sum().cast(pl.Int64) - 1).alias("skey")
     )
     offset = islands.height  # island keys are below the number of file rows; flights come after
-    columns = ["skey", "device_ord", "file_id", "kind", "start_ns", "end_ns"]
+    columns = ["skey", "device_ord", "file_id", "kind", "start_ns", "end_ns", "anchored", "file_name"]
     flight_keys = pl.int_range(pl.len(), dtype=pl.Int64) + offset
-    episode_keys = pl.int_range(pl.len(), dtype=pl.Int64) + offset + armed.height
+    alone_keys = pl.int_range(pl.len(), dtype=pl.Int64) + offset + armed.height
     return pl.concat(
         [
             islands.select(columns),
             armed.with_columns(flight_keys.alias("skey")).select(columns),
-            episodes.with_columns(episode_keys.alias("skey")).select(columns),
+            alone.with_columns(alone_keys.alias("skey")).select(columns),
             rows.join(joined.with_columns(pl.col("skey") + offset), on="row").select(columns),
         ]
     )
@@ -348,7 +378,7 @@ def _formations(per_device: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
     own = per_device.select("skey", pl.col("skey").alias("session"))
     tags = known.select("device_ord", "org_id", "mission_tags").explode("mission_tags").drop_nulls()
     tagged = (
-        per_device.filter(~pl.col("is_episode"))
+        per_device.filter(~pl.col("alone"))
         .join(tags, on="device_ord")
         .sort("org_id", "mission_tags", "start_ns")
     )
@@ -400,6 +430,9 @@ def _assemble(members: pl.DataFrame, per_device: pl.DataFrame, known: pl.DataFra
         pl.col("end_ns").max().alias("max_timestamp_ns"),
         pl.col("device_ord").min().alias("lead_ord"),
         pl.col("device_ord").n_unique().alias("device_count"),
+        pl.col("anchored").all(),
+        pl.col("file_id").first(),  # the one file of a session that is not anchored
+        pl.col("file_name").first(),
     )
     formations = (
         attached.filter(pl.col("device_ord").n_unique().over("session") > 1)
@@ -444,12 +477,12 @@ def _assemble(members: pl.DataFrame, per_device: pl.DataFrame, known: pl.DataFra
 
 def _with_identity(sessions: pl.DataFrame, contributions: pl.DataFrame) -> pl.DataFrame:
     """``session_id`` and ``name`` from the org, the devices and the start (module docstring)."""
-    key = pl.concat_str(
-        "org_id",
-        pl.lit("inferred"),
-        "devices",
-        pl.col("min_timestamp_ns").cast(pl.String),
-        separator=ID_SEPARATOR,
+    start = pl.col("min_timestamp_ns").cast(pl.String)
+    parts = [pl.col("org_id"), pl.lit("inferred"), pl.col("devices"), start]
+    key = (
+        pl.when("anchored")
+        .then(pl.concat_str(*parts, separator=ID_SEPARATOR))
+        .otherwise(pl.concat_str(*parts, pl.col("file_id"), separator=ID_SEPARATOR))
     )
     sessions = sessions.with_columns(key.alias("key"))
     clashing = sessions.filter(pl.col("key").is_duplicated())
@@ -487,5 +520,21 @@ def _with_identity(sessions: pl.DataFrame, contributions: pl.DataFrame) -> pl.Da
     suffix = pl.when(pl.col("device_count") > 1).then(pl.lit(FORMATION_SUFFIX)).otherwise(pl.lit(""))
     room = MAX_NAME_LENGTH - _STAMP_LENGTH - len(FORMATION_SUFFIX)
     stamp = pl.from_epoch("min_timestamp_ns", time_unit="ns").dt.strftime("%Y%m%d-%H%M%S")
-    name = pl.concat_str(pl.col("name").str.slice(0, room), pl.lit("-"), stamp, suffix)
-    return sessions.with_columns(session_ids, name.alias("name"))
+    dated = pl.concat_str(pl.col("name").str.slice(0, room), pl.lit("-"), stamp, suffix)
+    stem = pl.coalesce(pl.col("file_name").str.split("/").list.last(), pl.col("file_id"))
+    stem = stem.str.replace(r"(.)\.[^.]*$", "$1")
+    undated = pl.concat_str(pl.col("name").str.slice(0, room), pl.lit(UNANCHORED_INFIX), stem)
+    name = pl.when("anchored").then(dated).otherwise(undated.str.slice(0, MAX_NAME_LENGTH))
+    return _unique_names(sessions.with_columns(session_ids, name.alias("name")))
+
+
+def _unique_names(sessions: pl.DataFrame) -> pl.DataFrame:
+    """Every session of an org named apart: where names repeat, all but the earliest (by start,
+    then id) get ``-2``, ``-3``, ... (the name cut to fit), until no two are alike."""
+    sessions = sessions.sort("org_id", "name", "min_timestamp_ns", "session_id")
+    while sessions.select(pl.struct("org_id", "name").is_duplicated().any()).item():
+        ordinal = pl.int_range(pl.len()).over("org_id", "name")
+        suffix = pl.concat_str(pl.lit("-"), (ordinal + 1).cast(pl.String))
+        renamed = pl.concat_str(pl.col("name").str.slice(0, MAX_NAME_LENGTH - suffix.str.len_chars()), suffix)
+        sessions = sessions.with_columns(pl.when(ordinal > 0).then(renamed).otherwise("name").alias("name"))
+    return sessions

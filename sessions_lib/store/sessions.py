@@ -22,7 +22,7 @@ from typing import Any
 
 from sessions_lib.catalog import Tx
 from sessions_lib.catalog.lookups import load_one, require_all, require_one
-from sessions_lib.errors import NotFoundError
+from sessions_lib.errors import ConflictError, NotFoundError
 from sessions_lib.model import ids
 from sessions_lib.model.records import Origin, SessionFile, SessionRecord, TopicIdentityRecord, as_row
 from sessions_lib.model.requests import SessionAttributes
@@ -254,8 +254,17 @@ def delete_session(tx: Tx, org_id: str, session_id: str) -> None:
 def session_of_device_named(
     tx: Tx, org_id: str, device_id: str, name: str, file_ids: Sequence[str]
 ) -> tuple[SessionRecord, set[str]] | None:
-    """The device's oldest session called ``name``, if any, with the files of ``file_ids`` it holds."""
+    """The device's session called ``name``, if any, with the files of ``file_ids`` it holds.
+
+    The name identifies a session within its device: when the device has several sessions of
+    that name (made before names were kept apart), none is picked and ``ConflictError`` says so."""
     found = tx.rows(_OF_DEVICE_NAMED, org_id=org_id, device_id=device_id, name=name, file_ids=list(file_ids))
+    if len(found) > 1:
+        ids = [row["session_id"] for row, _ in found]
+        raise ConflictError(
+            f"device {device_id!r} has more than one session called {name!r} (e.g. {ids}); the name "
+            "does not identify one: rename all but one (Session.update(name=...)) or use a session id"
+        )
     if not found:
         return None
     ((row, held),) = found

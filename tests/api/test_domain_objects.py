@@ -6,6 +6,7 @@ import pytest
 
 from sessions_lib import (
     Client,
+    ConflictError,
     Dataset,
     Device,
     File,
@@ -193,6 +194,21 @@ def test_device_create_session_resent_reuses_and_fills_in(client: Client, fleet)
     before = table_contents(client)
     lead.create_session("run-1", files=[first, second])
     assert table_contents(client) == before  # nothing left to fill in: nothing written
+
+
+def test_device_create_session_refuses_a_name_two_of_its_sessions_share(client: Client, fleet):
+    lead, _, dataset = fleet
+    flight = dataset.register_file("a.mcap", [imu(0, 10)])
+    # The seed API lets two sessions of one device share a name; the shortcut then cannot tell
+    # which one the name means, and picks neither.
+    first = Session.create("run-1", device_ids=[lead.device_id], roboto_client=client)
+    second = Session.create("run-1", device_ids=[lead.device_id], roboto_client=client)
+    before = table_contents(client)
+    with pytest.raises(ConflictError, match="more than one session called 'run-1'"):
+        lead.create_session("run-1", files=[flight])
+    assert table_contents(client) == before
+    second.update(name="run-2")
+    assert lead.create_session("run-1", files=[flight]).session_id == first.session_id
 
 
 def concurrent_create_session(catalog: str, file_ids: list[str], names: list[str], start) -> None:

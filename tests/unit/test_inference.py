@@ -26,6 +26,7 @@ ACTIVITY_SCHEMA = {
     "kind": pl.String,
     "start_ns": pl.Int64,
     "end_ns": pl.Int64,
+    "anchored": pl.Boolean,
 }
 DEVICE_SCHEMA = {
     "org_id": pl.String,
@@ -44,6 +45,7 @@ class Row:
     kind: str
     start_ns: int
     end_ns: int
+    anchored: bool = True
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,9 @@ def reference(rows: list[Row], devices: list[Dev], rules: InferenceRules) -> set
         grouped[(row.org_id, row.device_id)].append(row)
     for (org, device), own in sorted(grouped.items()):
         gap = rules.gap_ns(by_id[(org, device)].device_type)
-        flights = [[row] for row in own if row.kind == "armed"]
+        flights = [[row] for row in own if row.kind == "armed" and row.anchored]
         loose = []
-        for row in (r for r in own if r.kind == "file"):
+        for row in (r for r in own if r.kind == "file" and r.anchored):
             overlapped = [f for f in flights if row.start_ns <= f[0].end_ns and row.end_ns >= f[0].start_ns]
             for flight in overlapped:
                 flight.append(row)
@@ -125,7 +127,7 @@ def reference(rows: list[Row], devices: list[Dev], rules: InferenceRules) -> set
                 islands.append([row])
                 latest_end = row.end_ns
         per_device += [(org, device, members, False) for members in flights + islands]
-        per_device += [(org, device, [row], True) for row in own if row.kind == "episode"]
+        per_device += [(org, device, [row], True) for row in own if row.kind == "episode" or not row.anchored]
 
     parent = list(range(len(per_device)))
 
@@ -302,6 +304,64 @@ def test_episodes_are_sessions_of_their_own_slice_and_never_merge():
             frozenset({("fl_other", T0 + 10 * S, T0 + 20 * S)}),
         ),
     }
+
+
+def test_unanchored_files_are_sessions_of_their_own_named_without_a_date():
+    bench = Dev("org_a", "dv_px4", "px4-lab", "drone", ("survey",))
+    rows = [
+        # Two boot-relative logs of one device and a simulator file of another, all at small,
+        # overlapping times: comparable only within each recording.
+        Row("org_a", "dv_px4", "fl_a", "file", 10 * S, 200 * S, anchored=False),
+        Row("org_a", "dv_px4", "fl_b", "file", 50 * S, 90 * S, anchored=False),
+        Row("org_a", "dv_px4", "fl_c", "armed", 20 * S, 40 * S, anchored=False),
+        Row("org_a", "dv_px4", "fl_c", "armed", 60 * S, 80 * S, anchored=False),
+        Row("org_a", "dv_drone", "fl_sim", "file", 0, 300 * S, anchored=False),
+        Row("org_a", "dv_drone", "fl_wall", "file", T0, T0 + S),
+        Row("org_a", "dv_px4", "fl_wall2", "file", T0, T0 + S),  # formation with fl_wall: both anchored
+    ]
+    paths = {
+        "fl_a": "bench/log_1.ulg",
+        "fl_b": "bench/log_2.ulg",
+        "fl_c": "log_3.ulg",
+        "fl_sim": "sim/run.mcap",
+        "fl_wall": "w.mcap",
+        "fl_wall2": "w2.mcap",
+    }
+    activity = activity_frame(rows).with_columns(file_name=pl.col("file_id").replace_strict(paths))
+    inferred = infer_sessions(activity, device_frame([bench, DRONE]))
+    by_files = inferred.contributions.group_by("session_id").agg(pl.col("file_id").sort())
+    held = sorted(tuple(files) for files in by_files["file_id"].to_list())
+    assert held == [("fl_a",), ("fl_b",), ("fl_c",), ("fl_c",), ("fl_sim",), ("fl_wall", "fl_wall2")]
+    assert sorted(inferred.sessions["name"]) == [
+        "falcon-20231114-221320-formation",
+        "falcon-unanchored-run",
+        "px4-lab-unanchored-log_1",
+        "px4-lab-unanchored-log_2",
+        "px4-lab-unanchored-log_3",
+        "px4-lab-unanchored-log_3-2",  # the log's second flight
+    ]
+    second = inferred.sessions.filter(name="px4-lab-unanchored-log_3-2")
+    assert second["min_timestamp_ns"].item() == 60 * S
+
+
+def test_sessions_that_would_share_a_name_get_numbered_suffixes_by_start():
+    # Three flights of one device within the same second: one name by date, made unique.
+    rows = [
+        Row("org_a", "dv_rover", "fl_1", "armed", T0 + 300_000_000, T0 + S),
+        Row("org_a", "dv_rover", "fl_1", "armed", T0, T0 + 100_000_000),
+        Row("org_a", "dv_rover", "fl_2", "armed", T0 + 200_000_000, T0 + 250_000_000),
+    ]
+    inferred = infer(rows, [ROVER])
+    names = dict(zip(inferred.sessions["min_timestamp_ns"], inferred.sessions["name"], strict=True))
+    assert names == {
+        T0: "rover-20231114-221320",
+        T0 + 200_000_000: "rover-20231114-221320-2",
+        T0 + 300_000_000: "rover-20231114-221320-3",
+    }
+    long = Dev("org_a", "dv_long", "x" * 200, "rover")
+    twice = [Row("org_a", "dv_long", f"fl_{i}", "armed", T0 + i, T0 + i) for i in range(12)]
+    names = infer(twice, [long]).sessions["name"]
+    assert names.is_unique().all() and names.str.len_chars().max() <= 120
 
 
 def test_overlapping_devices_sharing_a_mission_tag_fly_one_formation():
@@ -518,6 +578,7 @@ def fleets(draw) -> tuple[list[Row], list[Dev]]:
     for file_number in range(draw(st.integers(0, 14))):
         device = draw(st.sampled_from(devices))
         kind = draw(st.sampled_from(("file", "file", "armed", "episode")))
+        anchored = draw(st.sampled_from((True, True, True, False)))
         start = draw(st.integers(0, 150))
         slices = 1 if kind == "file" else draw(st.integers(1, 3))
         for _ in range(slices):
@@ -530,6 +591,7 @@ def fleets(draw) -> tuple[list[Row], list[Dev]]:
                     kind,
                     begin,
                     begin + draw(st.integers(0, 30)),
+                    anchored,
                 )
             )
     return rows, devices
@@ -542,6 +604,7 @@ def test_inference_equals_the_reference(fleet: tuple[list[Row], list[Dev]]):
     inferred = infer(rows, devices, PROPERTY_RULES)
     assert summarize(inferred) == reference(rows, devices, PROPERTY_RULES)
     assert inferred.sessions["session_id"].is_unique().all()
+    assert inferred.sessions.select("org_id", "name").is_unique().all()
     assert inferred.contributions.select("session_id", "file_id").is_unique().all()
 
 
@@ -570,12 +633,15 @@ def test_ids_come_from_org_devices_and_start_and_bounds_from_contributions(
     attached = inferred.attachments.group_by("session_id").agg(pl.col("device_id").sort())
     devices_of = dict(attached.iter_rows())
     for session in inferred.sessions.iter_rows(named=True):
+        held = inferred.contributions.filter(session_id=session["session_id"])["file_id"].to_list()
+        unanchored = [row.file_id for row in rows if row.file_id in held and not row.anchored]
         expected = stable_id(
             "se",
             session["org_id"],
             "inferred",
             *devices_of[session["session_id"]],
             str(session["min_timestamp_ns"]),
+            *unanchored[:1],
         )
         clashing = inferred.sessions.filter(
             pl.col("min_timestamp_ns") == session["min_timestamp_ns"], pl.col("org_id") == session["org_id"]

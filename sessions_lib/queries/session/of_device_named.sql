@@ -1,5 +1,5 @@
--- The device's session called $name (the oldest, should there be several): the one identity
--- Device.create_session reuses. The row as a struct, with the files among $file_ids it holds.
+-- The device's sessions called $name (two at most: one is the identity Device.create_session
+-- reuses, two make the name ambiguous). Each row as a struct, with the files among $file_ids it holds.
 SELECT
     s AS session,
     (SELECT list(held.file_id) FROM session_files AS held
@@ -9,4 +9,4 @@ FROM sessions AS s
 JOIN session_devices AS sd ON sd.org_id = s.org_id AND sd.session_id = s.session_id
 WHERE s.org_id = $org_id AND sd.device_id = $device_id AND s.name = $name
 ORDER BY s.created, s.session_id
-LIMIT 1
+LIMIT 2
