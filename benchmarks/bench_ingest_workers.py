@@ -92,11 +92,9 @@ def time_ingestion(
     load = os.getloadavg()[0]  # others' work on the machine shares its cores
     with temporary_instance() as instance:
         start = time.perf_counter()
-        success, _ = execute_fleet(
-            fleet, catalog, workers=workers, assets=INGESTION_ASSETS, instance=instance
-        )
+        run = execute_fleet(fleet, catalog, workers=workers, assets=INGESTION_ASSETS, instance=instance)
         seconds = time.perf_counter() - start
-        if not success:
+        if not run.success:
             raise SystemExit(f"the ingestion run with {workers} worker(s) failed (its errors are above)")
         spans = list(batch_step_spans(instance).values())
     client = catalog.client()

@@ -12,17 +12,21 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from dagster import (
     AssetCheckEvaluation,
     AssetKey,
     DagsterInstance,
+    ExecuteInProcessResult,
+    JobExecutionResult,
     build_reconstructable_job,
     execute_job,
 )
 
 from pipelines.definitions import fleet_job_for
+from pipelines.defs.devices import DEVICE_CHANGES, file_devices
 from pipelines.defs.resources import CatalogResource, FleetResource
 from sessions_lib.client import Client
 from sessions_lib.inference import acting_org
@@ -53,18 +57,42 @@ def run_fleet(
         if files_per_batch
         else FleetResource(root=str(root))
     )
-    success, checks = execute_fleet(fleet, catalog, workers=workers)
+    run = execute_fleet(fleet, catalog, workers=workers)
+    success, checks = run.success, run.checks
     failed_checks = [c.check_name for c in checks if not c.passed]
     client = catalog.client()
     try:
         lines = [fleet_summary(client, acting_org(client, fleet.metadata()))]
     finally:
         client.catalog.close()
+    if run.device_changes:
+        lines.append(f"files that changed device ({len(run.device_changes)}):")
+        lines += [f"  {change}" for change in run.device_changes]
     lines.append(f"checks: {len(checks) - len(failed_checks)} of {len(checks)} passed")
     lines += [f"  FAILED check {name}" for name in failed_checks]
     if not success:
         lines.append("the run failed: see the errors above")
     return success and not failed_checks, "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class FleetRun:
+    """What a run of the fleet job did: whether every step succeeded, the checks' results, and
+    the files that the device metadata mapped to another device (``path: before -> after``)."""
+
+    success: bool
+    checks: list[AssetCheckEvaluation]
+    device_changes: tuple[str, ...]
+
+    @classmethod
+    def of(cls, result: ExecuteInProcessResult | JobExecutionResult) -> FleetRun:
+        changes = [
+            line
+            for event in result.get_asset_materialization_events()
+            if event.asset_key == file_devices.key
+            for line in str(event.materialization.metadata[DEVICE_CHANGES].value).splitlines()
+        ]
+        return cls(result.success, list(result.get_asset_check_evaluations()), tuple(changes))
 
 
 def execute_fleet(
@@ -74,8 +102,8 @@ def execute_fleet(
     workers: int = 0,
     assets: Sequence[str] | None = None,
     instance: DagsterInstance | None = None,
-) -> tuple[bool, list[AssetCheckEvaluation]]:
-    """Run the fleet job (or only ``assets``, with their checks); return success and check results.
+) -> FleetRun:
+    """Run the fleet job (or only ``assets``, with their checks); return what it did.
 
     ``workers=0`` runs every step in this process, one after another. ``workers=N`` runs the job on
     Dagster's multiprocess executor, at most N step processes at once (the ingestion batches of
@@ -93,7 +121,7 @@ def execute_fleet(
             raise_on_error=False,
             asset_selection=selection,
         )
-        return result.success, list(result.get_asset_check_evaluations())
+        return FleetRun.of(result)
     job = build_reconstructable_job(
         fleet_job_for.__module__, fleet_job_for.__name__, reconstructable_kwargs=settings
     )
@@ -107,7 +135,7 @@ def execute_fleet(
         executed = stack.enter_context(
             execute_job(job, instance, run_config=run_config, asset_selection=selection)
         )
-        return executed.success, list(executed.get_asset_check_evaluations())
+        return FleetRun.of(executed)
 
 
 @contextlib.contextmanager

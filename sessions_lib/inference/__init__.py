@@ -8,18 +8,21 @@
 
 from sessions_lib.inference.device_metadata import DeviceMetadata, DeviceSpec, load_device_metadata
 from sessions_lib.inference.reconcile import (
+    DeviceChange,
     DeviceReconciliation,
     acting_org,
     fleet_devices_frame,
     fleet_rules,
     infer_fleet_sessions,
     reconcile_devices,
+    remap_file_devices,
     write_inferred_sessions,
 )
 from sessions_lib.inference.rules import DEVICE_COLUMNS, InferenceRules, InferredSessions, infer_sessions
 
 __all__ = [
     "DEVICE_COLUMNS",
+    "DeviceChange",
     "DeviceMetadata",
     "DeviceReconciliation",
     "DeviceSpec",
@@ -32,5 +35,6 @@ __all__ = [
     "infer_sessions",
     "load_device_metadata",
     "reconcile_devices",
+    "remap_file_devices",
     "write_inferred_sessions",
 ]

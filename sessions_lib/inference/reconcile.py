@@ -14,6 +14,8 @@ DeviceReconciliation(created=('dv_falcon', ...), updated=(), unchanged=0)
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -25,7 +27,7 @@ from sessions_lib.inference.rules import DEVICE_COLUMNS, InferenceRules, Inferre
 from sessions_lib.model.requests import DeviceChanges
 from sessions_lib.model.validation import json_object_text
 from sessions_lib.queries import DEVICE_ACTIVITY
-from sessions_lib.store import devices
+from sessions_lib.store import devices, files
 from sessions_lib.store.inferred import InferredChange, replace_inferred_sessions
 
 
@@ -75,6 +77,44 @@ def reconcile_devices(client: Client, org_id: str, metadata: DeviceMetadata) -> 
                 updated.append(spec.device_id)
         unchanged = len(metadata.devices) - len(created) - len(updated)
         return DeviceReconciliation(tuple(created), tuple(updated), unchanged)
+
+    return client.catalog.transaction(work)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceChange:
+    """A registered file that the device metadata now maps to another device (or to none)."""
+
+    file_id: str
+    relative_path: str
+    before: str | None
+    after: str | None
+
+    def __str__(self) -> str:
+        return f"{self.relative_path}: {self.before or 'no device'} -> {self.after or 'no device'}"
+
+
+def remap_file_devices(
+    client: Client, org_id: str, metadata: DeviceMetadata, dataset_ids: Sequence[str]
+) -> tuple[DeviceChange, ...]:
+    """Map every registered file of the datasets to its device by the metadata as it is now, from
+    the identifiers and path stored on the file's row (no recording is read again), and store the
+    devices that changed, in one transaction; return the changes.
+
+    Ingestion maps a file when it reads it. This catches the rest: files registered before the
+    metadata listed their device (a folder ingested first, then run), and an edited metadata file.
+    """
+    now, user = client.now(), client.user
+
+    def work(tx: Tx) -> tuple[DeviceChange, ...]:
+        changes = []
+        for file in files.mapped_files(tx, org_id, dataset_ids):
+            identifiers = json.loads(file.identifiers) if file.identifiers else None
+            device_id = metadata.device_for(file.relative_path, identifiers or None)
+            if device_id != file.device_id:
+                changes.append(DeviceChange(file.file_id, file.relative_path, file.device_id, device_id))
+        files.set_file_devices(tx, org_id, [(c.file_id, c.after) for c in changes], now, user)
+        return tuple(changes)
 
     return client.catalog.transaction(work)
 

@@ -165,6 +165,54 @@ def _with_unchanged_loaded(tx: Tx, org_id: str, stored: list[FileRecord | str]) 
     return [by_id[entry] if isinstance(entry, str) else entry for entry in stored]
 
 
+@dataclass(frozen=True, slots=True)
+class MappedFile:
+    """What maps a registered file to a device, as stored on its row: no recording is read."""
+
+    file_id: str
+    dataset_id: str
+    relative_path: str
+    identifiers: str | None  # JSON text
+    device_id: str | None
+
+
+# The files of the datasets of the table `wanted` (dataset_id).
+_MAPPED_FILES = f"""
+SELECT {", ".join(column.name for column in fields(MappedFile))} FROM files
+WHERE org_id = $org_id AND dataset_id IN (SELECT dataset_id FROM wanted)
+ORDER BY dataset_id, relative_path
+"""
+
+
+def mapped_files(tx: Tx, org_id: str, dataset_ids: Sequence[str]) -> list[MappedFile]:
+    """The files of these datasets with their path, identifiers and device, by path."""
+    with tx.table("wanted", dataset_id=dataset_ids):
+        return tx.records(MappedFile, _MAPPED_FILES, org_id=org_id)
+
+
+def set_file_devices(
+    tx: Tx, org_id: str, devices: Sequence[tuple[str, str | None]], now: datetime, user: str
+) -> None:
+    """Give each file of ``(file_id, device_id)`` that device (``None``: none), on its row and its
+    topic partitions: one statement per table."""
+    if not devices:
+        return
+    file_ids, device_ids = zip(*devices, strict=True)
+    with tx.table("moved", file_id=file_ids, device_id=device_ids):
+        tx.execute(
+            "UPDATE files SET device_id = moved.device_id::VARCHAR, modified = $now, modified_by = $user "
+            "FROM moved WHERE files.org_id = $org_id AND files.file_id = moved.file_id",
+            org_id=org_id,
+            now=now,
+            user=user,
+        )
+        tx.execute(
+            "UPDATE topic_partitions SET device_id = moved.device_id::VARCHAR FROM moved "
+            "WHERE topic_partitions.org_id = $org_id AND topic_partitions.file_id = moved.file_id",
+            org_id=org_id,
+        )
+
+
 def write_registrations(
     client: Client,
     org_id: str,

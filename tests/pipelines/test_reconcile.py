@@ -4,17 +4,19 @@ from pathlib import Path
 
 import pytest
 
-from sessions_lib import Client, Device, PermissionDeniedError, Session
+from sessions_lib import Client, Device, PermissionDeniedError, RecordedTopic, Session, register_file
 from sessions_lib.inference import (
+    DeviceChange,
     DeviceMetadata,
     DeviceReconciliation,
     acting_org,
     infer_fleet_sessions,
     load_device_metadata,
     reconcile_devices,
+    remap_file_devices,
     write_inferred_sessions,
 )
-from tests.conftest import EPOCH_2026_NS, SECOND_NS, Recordings
+from tests.conftest import EPOCH_2026_NS, SECOND_NS, Recordings, table_contents
 
 # The metadata names its org (org_a): a catalog of the module's own, with that org as the caller's.
 pytestmark = pytest.mark.fresh_catalog
@@ -94,3 +96,66 @@ def test_sessions_inferred_from_the_activity_are_written_once(
     ]
     again = write_inferred_sessions(client, "org_a", infer_fleet_sessions(client, "org_a", metadata))
     assert (again.created, again.changed, again.deleted, again.unchanged) == ((), (), (), 2)
+
+
+MAPPED_YAML = FLEET_YAML.replace(
+    "    attributes: {serial: QX-1}",
+    "    attributes: {serial: QX-1}\n    match: {identifiers: {ulog.sys_uuid: 'uuid-lead'}}",
+).replace("    name: wing\n", "    name: wing\n    match: {paths: ['wing/']}\n")
+
+
+def test_files_follow_the_metadata_on_every_remap_without_being_read(
+    client: Client, recordings: Recordings, tmp_path: Path
+):
+    dataset = recordings.dataset().dataset_id
+    imu = RecordedTopic("/imu", spans=((0, SECOND_NS),), unix_epoch_offset_ns=EPOCH_2026_NS)
+
+    def register(path: str, **identifiers: str):
+        return register_file(dataset, path, [imu], identifiers=identifiers, roboto_client=client).file_id
+
+    # Registered before any metadata mapped them (as `sessions ingest FOLDER` does).
+    by_id = register("flights/a.ulg", **{"ulog.sys_uuid": "uuid-lead"})
+    by_path = register("wing/b.mcap")
+    nobody = register("other/c.mcap", **{"ulog.sys_uuid": "uuid-unknown"})
+    metadata = metadata_file(tmp_path, MAPPED_YAML)
+    reconcile_devices(client, "org_a", metadata)
+
+    def stored_devices() -> dict[str, set[str | None]]:
+        rows = client.catalog.read(
+            lambda tx: tx.rows(
+                "SELECT f.file_id, f.device_id, tp.device_id FROM files AS f "
+                "JOIN topic_partitions AS tp ON tp.org_id = f.org_id AND tp.file_id = f.file_id "
+                "WHERE f.org_id = 'org_a'"
+            )
+        )
+        return {file_id: {file_device, part_device} for file_id, file_device, part_device in rows}
+
+    first = remap_file_devices(client, "org_a", metadata, [dataset])
+    assert set(first) == {
+        DeviceChange(by_id, "flights/a.ulg", None, "dv_lead"),
+        DeviceChange(by_path, "wing/b.mcap", None, "dv_wing"),
+    }
+    assert stored_devices() == {by_id: {"dv_lead"}, by_path: {"dv_wing"}, nobody: {None}}
+    assert {d for d in infer_fleet_sessions(client, "org_a", metadata).attachments["device_id"]} == {
+        "dv_lead",
+        "dv_wing",
+    }
+
+    # An edited metadata file: the lead's identifier moves to the wing, the path rule goes.
+    edited = metadata_file(
+        tmp_path,
+        MAPPED_YAML.replace("'uuid-lead'", "'uuid-none'").replace(
+            "{paths: ['wing/']}", "{identifiers: {ulog.sys_uuid: 'uuid-lead'}}"
+        ),
+    )
+    second = remap_file_devices(client, "org_a", edited, [dataset])
+    assert set(second) == {
+        DeviceChange(by_id, "flights/a.ulg", "dv_lead", "dv_wing"),
+        DeviceChange(by_path, "wing/b.mcap", "dv_wing", None),
+    }
+    assert str(DeviceChange(by_path, "wing/b.mcap", "dv_wing", None)) == "wing/b.mcap: dv_wing -> no device"
+    assert stored_devices() == {by_id: {"dv_wing"}, by_path: {None}, nobody: {None}}
+
+    before = table_contents(client)
+    assert remap_file_devices(client, "org_a", edited, [dataset]) == ()
+    assert table_contents(client) == before  # nothing changed: nothing written
