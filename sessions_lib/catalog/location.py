@@ -3,7 +3,7 @@
 Two backends, one setting:
 
 - a folder (the default, ``./.sessions``): SQLite metadata in ``<folder>/catalog.sqlite`` and data
-  files under ``<folder>/data/``, for one machine;
+  files under ``<folder>/data/``, for one machine; the folder can be copied or moved whole;
 - a PostgreSQL connection string (``postgresql://user@host:5432/fleet``) with a data path, usually
   ``s3://bucket/prefix/``, for a team: every machine that reaches both sees the same catalog.
 
