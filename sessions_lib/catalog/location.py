@@ -3,7 +3,7 @@
 Two backends, one setting:
 
 - a folder (the default, ``./.sessions``): SQLite metadata in ``<folder>/catalog.sqlite`` and data
-  files under ``<folder>/data/``, for one machine;
+  files under ``<folder>/data/``, for one machine; the folder can be copied or moved whole;
 - a PostgreSQL connection string (``postgresql://user@host:5432/fleet``) with a data path, usually
   ``s3://bucket/prefix/``, for a team: every machine that reaches both sees the same catalog.
 
@@ -81,6 +81,18 @@ class CatalogLocation:
             raise InvalidRequestError(f"the catalog {self} keeps its metadata in PostgreSQL, not a file")
         return Path(self.metadata)
 
+    @property
+    def data_in_folder(self) -> bool:
+        """Whether this is a catalog folder keeping its data files in its own ``data/``.
+
+        Such a folder can be copied or moved whole. DuckLake stores the data path given when
+        the catalog was created (absolute) and resolves a relative one against the working
+        directory, not the metadata file; so every attach passes the folder's ``data/`` where it
+        is now, with ``OVERRIDE_DATA_PATH`` (for this attach only, nothing is written). Data
+        files are stored relative to the data path, so they are found, and written, there.
+        """
+        return not self.on_postgres and self.data_path == _as_folder(self.metadata_path.parent / DATA_DIR)
+
     def exists(self) -> bool:
         """Whether the catalog was created already (always assumed for PostgreSQL)."""
         return self.on_postgres or self.metadata_path.is_file()
@@ -118,9 +130,11 @@ class CatalogLocation:
                 f"(DATA_PATH {_literal(self.data_path)})"
             )
         # WAL journal, so readers never block writers.
+        override = ", OVERRIDE_DATA_PATH true" if self.data_in_folder else ""
         return (
             f"ATTACH {_literal('ducklake:sqlite:' + self.metadata)} AS {alias} "
-            f"(DATA_PATH {_literal(self.data_path)}, META_JOURNAL_MODE 'WAL', META_BUSY_TIMEOUT 10000)"
+            f"(DATA_PATH {_literal(self.data_path)}{override}, "
+            "META_JOURNAL_MODE 'WAL', META_BUSY_TIMEOUT 10000)"
         )
 
     def prepare(self) -> None:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from sessions_lib import CatalogLocation, Client, InvalidRequestError, Session
+from sessions_lib import CatalogError, CatalogLocation, Client, InvalidRequestError, Session
 from sessions_lib.catalog.location import DATA_PATH_ENV_VAR
 
 PG = "postgresql://ana:s3cret@db.example:5432/fleet"
@@ -14,6 +14,26 @@ def test_a_folder_is_an_embedded_catalog(tmp_path):
     assert location.metadata_path == tmp_path / "fleet" / "catalog.sqlite"
     assert location.extensions() == ("sqlite_scanner", "ducklake")
     assert location.setup_sql() == []
+
+
+def test_a_folder_attaches_its_own_data_folder_where_it_is_now(tmp_path):
+    """DuckLake keeps the data path the catalog was created with; the folder's own overrides it."""
+    location = CatalogLocation.from_setting(tmp_path / "fleet")
+    assert location.data_in_folder
+    assert f"(DATA_PATH '{tmp_path}/fleet/data/', OVERRIDE_DATA_PATH true," in location.attach_sql("lake")
+    elsewhere = CatalogLocation.from_setting(tmp_path / "fleet", data_path=tmp_path / "files")
+    assert not elsewhere.data_in_folder
+    assert "OVERRIDE_DATA_PATH" not in elsewhere.attach_sql("lake")
+    assert not CatalogLocation.from_setting(PG, data_path=tmp_path / "fleet" / "data").data_in_folder
+
+
+def test_a_data_path_given_for_a_folder_is_still_checked_against_the_stored_one(tmp_path):
+    """Only the folder's own data/ is overridden: another data path than the stored one is refused."""
+    created = Client(tmp_path / "fleet", data_path=tmp_path / "files")
+    Session.create(name="flight-1", roboto_client=created)
+    created.catalog.close()
+    with pytest.raises(CatalogError, match="does not match existing data path"):
+        Client(tmp_path / "fleet", data_path=tmp_path / "other").catalog.connection()
 
 
 def test_a_postgres_url_takes_its_data_path_from_the_argument_or_the_environment(monkeypatch):

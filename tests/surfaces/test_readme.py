@@ -1,17 +1,42 @@
-"""The README's Python blocks run as written, in order, in a fresh working directory."""
+"""The README's Python blocks run as written, in order, in a fresh working directory; its SQL
+block runs as written in plain DuckDB."""
 
+import json
 import os
 import re
 import runpy
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from sessions_lib import Client, Session
+
 README = Path(__file__).resolve().parents[2] / "README.md"
+
+# A fresh Python process with plain DuckDB: the README's extensions loaded from their packages the
+# way the library loads them (no network here), then the SQL given as the first argument.
+PLAIN_DUCKDB = """
+import json, sys
+import duckdb
+from sessions_lib.catalog.extensions import load_extensions
+
+offline = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+connection = duckdb.connect(config=offline)
+load_extensions(connection, "sqlite_scanner", "ducklake")
+print(json.dumps(connection.execute(sys.argv[1]).fetchall()))
+"""
 
 
 def python_blocks() -> list[str]:
     return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
+
+
+def sql_block() -> str:
+    (block,) = re.findall(r"```sql\n(.*?)```", README.read_text(), flags=re.DOTALL)
+    return block
 
 
 def test_readme_has_python_examples():
@@ -37,3 +62,32 @@ def test_quickstart_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     assert "formation-2026-04-23-001 dv_lead,dv_wingman" in out
     assert "topics of formation-2026-04-23-001: /camera, /gps, /imu, vehicle_status" in out
     assert os.path.isdir(tmp_path / "qs" / "data")
+
+
+def run_plain_duckdb(sql: str, cwd: Path) -> list[list]:
+    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(README.parent), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-c", PLAIN_DUCKDB, sql], cwd=cwd, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_readme_sql_runs_in_plain_duckdb_where_the_catalog_is_and_after_a_move(tmp_path: Path):
+    """The default catalog ./.sessions, its rows compacted into Parquet files (so the data path
+    matters), read by the README's SQL from the folder holding it, then from where it was moved."""
+    project = tmp_path / "project"
+    local = Client(project / ".sessions", org_ids=["org_local"])
+    for name in ("flight-2", "flight-1"):
+        Session.create(name=name, roboto_client=local)
+    Session.create(name="not-ours", roboto_client=local.as_caller(org_ids=["org_other"]))
+    local.catalog.compact()
+    local.catalog.close()
+    assert list((project / ".sessions" / "data").rglob("*.parquet"))
+    expected = [["flight-1", None, None], ["flight-2", None, None]]
+
+    assert sorted(run_plain_duckdb(sql_block(), cwd=project)) == expected
+    moved = tmp_path / "moved" / "project"
+    moved.parent.mkdir()
+    shutil.move(project, moved)
+    assert sorted(run_plain_duckdb(sql_block(), cwd=moved)) == expected
