@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS files (
     modified       TIMESTAMPTZ NOT NULL,
     modified_by    VARCHAR NOT NULL,
     mtime_ns       BIGINT,            -- its modification time when read (ns since the Unix epoch)
-    fingerprint    VARCHAR            -- digest of its size and first and last MiB: change detection
+    fingerprint    VARCHAR,           -- digest of its size and first and last MiB: change detection
+    timeline_offset_ns BIGINT         -- a user's anchor: added to every extent's offset (NULL: none)
 );
 
 -- key: topic_id; one identity per (org_id, name)
@@ -72,7 +73,8 @@ CREATE TABLE IF NOT EXISTS topic_partitions (
     row_start        BIGINT,   -- the slice's rows [row_start, row_end) in a tabular file
     row_end          BIGINT,
     min_wall_ns      BIGINT,   -- the span of its extents in wall clock (NULL without extents);
-    max_wall_ns      BIGINT    --   file windows read these rather than the extents
+    max_wall_ns      BIGINT,   --   file windows read these rather than the extents
+    timeline_offset_ns BIGINT  -- a user's correction of this topic's clock, added on top of the file's
 );
 
 -- key: timeline_extent_id; wall clock = min/max_timestamp + unix_epoch_offset_ns, also stored as
@@ -87,7 +89,7 @@ CREATE TABLE IF NOT EXISTS timeline_extents (
     timeline_source      VARCHAR NOT NULL,  -- 'log_time' | 'publish_time' | 'field'
     min_timestamp        BIGINT NOT NULL,
     max_timestamp        BIGINT NOT NULL,
-    unix_epoch_offset_ns BIGINT NOT NULL,
+    unix_epoch_offset_ns BIGINT NOT NULL,   -- the reader's, plus the file's and the topic's timeline_offset_ns
     min_wall_ns          BIGINT NOT NULL,   -- min_timestamp + unix_epoch_offset_ns
     max_wall_ns          BIGINT NOT NULL    -- max_timestamp + unix_epoch_offset_ns
 );
@@ -142,3 +144,5 @@ CREATE TABLE IF NOT EXISTS session_devices (
 -- Upgrades of catalogs made before a column existed (each a no-op once it is there).
 ALTER TABLE files ADD COLUMN IF NOT EXISTS mtime_ns BIGINT;
 ALTER TABLE files ADD COLUMN IF NOT EXISTS fingerprint VARCHAR;
+ALTER TABLE files ADD COLUMN IF NOT EXISTS timeline_offset_ns BIGINT;
+ALTER TABLE topic_partitions ADD COLUMN IF NOT EXISTS timeline_offset_ns BIGINT;

@@ -147,6 +147,7 @@ class FileTopicRecord:
     partition_key: str | None = None
     row_start: int | None = None
     row_end: int | None = None
+    timeline_offset_ns: int | None = None  # a user's correction of this topic's clock, if any
 
     def __post_init__(self) -> None:
         extents = tuple(
@@ -215,6 +216,8 @@ class FileRecord:
     identifiers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     mtime_ns: int | None = None  # the file's modification time when it was read
     fingerprint: str | None = None  # digest of its size and first and last MiB (see ingest)
+    # A user's anchor (File.set_timeline_offset): added to every extent's offset; None: none.
+    timeline_offset_ns: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "notes", tuple(self.notes or ()))

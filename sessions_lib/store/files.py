@@ -11,8 +11,8 @@ are recomputed in the same transaction. ``write_registrations`` is the batched w
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -61,6 +61,7 @@ class HeldFile:
     content_hash: str | None
     ingest_error: str | None
     device_id: str | None
+    timeline_offset_ns: int | None
 
     @property
     def stamp(self) -> ContentStamp:
@@ -128,6 +129,8 @@ def put_files(
         if held is not None:
             replaced.append(held.file_id)
             record = _file_record(org_id, request, held.file_id, held.created, held.created_by, now, user)
+            if held.timeline_offset_ns is not None:  # the user's anchor outlives a new read
+                record = replace(record, anchored=True, timeline_offset_ns=held.timeline_offset_ns)
         else:
             if request.file_id is not None:
                 new_ids_given.append(request.file_id)
@@ -138,16 +141,32 @@ def put_files(
 
     _refuse_taken_ids(tx, org_id, new_ids_given)
     with tx.table("replaced", file_id=replaced):
+        topic_anchors = _topic_anchors_of_replaced(tx, org_id) if replaced else {}
         if replaced:
             for table in _FILE_TABLES:
                 tx.execute(
                     f"DELETE FROM {table} WHERE org_id = $org AND file_id IN (SELECT file_id FROM replaced)",
                     org=org_id,
                 )
-        _insert_rows(tx, org_id, written)
+        _insert_rows(tx, org_id, written, topic_anchors)
         if replaced:
             tx.execute(_REFRESH_BOUNDS_OF_SESSIONS_HOLDING_FILES, org_id=org_id)
     return _with_unchanged_loaded(tx, org_id, stored)
+
+
+# The users' topic anchors of the files of the table `replaced`: kept when they are read again.
+_TOPIC_ANCHORS_OF_REPLACED = """
+SELECT DISTINCT tp.file_id, t.name, tp.timeline_offset_ns FROM topic_partitions AS tp
+JOIN topics AS t ON t.org_id = tp.org_id AND t.topic_id = tp.topic_id
+WHERE tp.org_id = $org_id AND tp.file_id IN (SELECT file_id FROM replaced)
+  AND tp.timeline_offset_ns IS NOT NULL
+"""
+
+
+def _topic_anchors_of_replaced(tx: Tx, org_id: str) -> dict[tuple[str, str], int]:
+    """``(file_id, topic name) -> the topic's anchor`` of the files of the table ``replaced``."""
+    rows = tx.rows(_TOPIC_ANCHORS_OF_REPLACED, org_id=org_id)
+    return {(file_id, name): offset for file_id, name, offset in rows}
 
 
 def _with_unchanged_loaded(tx: Tx, org_id: str, stored: list[FileRecord | str]) -> list[FileRecord]:
@@ -305,10 +324,16 @@ def _file_record(
     )
 
 
-def _insert_rows(tx: Tx, org_id: str, written: Sequence[tuple[FileRecord, FileRegistration]]) -> None:
+def _insert_rows(
+    tx: Tx,
+    org_id: str,
+    written: Sequence[tuple[FileRecord, FileRegistration]],
+    topic_anchors: Mapping[tuple[str, str], int],
+) -> None:
     """The files' rows, their topic identities (one per org and name: the batch's new ones inserted
     in one statement), partitions, extents and activity: one insert per table. Extents, the bulk,
-    are built column by column and inserted in wall-clock order."""
+    are built column by column and inserted in wall-clock order. A user's anchors (the file's, and
+    ``topic_anchors`` by file and topic name) are added to the reader's offsets."""
     if not written:
         return
     import pyarrow as pa  # only the write path builds Arrow tables
@@ -318,9 +343,11 @@ def _insert_rows(tx: Tx, org_id: str, written: Sequence[tuple[FileRecord, FileRe
     partitions: list[dict[str, Any]] = []
     extents: dict[str, list[Any]] = {column: [] for column in _EXTENT_COLUMNS}
     for record, request in written:
+        file_anchor = record.timeline_offset_ns or 0
         for topic in request.topics:
             part_id, topic_id = ids.new_id(ids.TOPIC_PARTITION), topic_ids[topic.name]
-            offset = topic.unix_epoch_offset_ns
+            topic_anchor = topic_anchors.get((record.file_id, topic.name))
+            offset = topic.unix_epoch_offset_ns + file_anchor + (topic_anchor or 0)
             lows, highs = [lo for lo, _ in topic.spans], [hi for _, hi in topic.spans]
             partitions.append(
                 dict(
@@ -337,6 +364,7 @@ def _insert_rows(tx: Tx, org_id: str, written: Sequence[tuple[FileRecord, FileRe
                     row_end=topic.row_range[1] if topic.row_range else None,
                     min_wall_ns=min(lows) + offset if lows else None,
                     max_wall_ns=max(highs) + offset if highs else None,
+                    timeline_offset_ns=topic_anchor,
                 )
             )
             count = len(lows)
@@ -359,7 +387,13 @@ def _insert_rows(tx: Tx, org_id: str, written: Sequence[tuple[FileRecord, FileRe
     tx.insert(
         "activity_intervals",
         [
-            dict(org_id=org_id, file_id=record.file_id, kind=a.kind, start_ns=a.start_ns, end_ns=a.end_ns)
+            dict(
+                org_id=org_id,
+                file_id=record.file_id,
+                kind=a.kind,
+                start_ns=a.start_ns + (record.timeline_offset_ns or 0),
+                end_ns=a.end_ns + (record.timeline_offset_ns or 0),
+            )
             for record, request in written
             for a in request.activity
         ],

@@ -3,7 +3,7 @@
 -- $after_topic_id, $after_slice, $after_part).
 SELECT
     t.topic_id, t.org_id, t.name, tp.topic_part_id, tp.schema_name, tp.schema_encoding, tp.message_count,
-    tp.partition_key, tp.row_start, tp.row_end, coalesce(tp.row_start, -1) AS slice_order,
+    tp.partition_key, tp.row_start, tp.row_end, tp.timeline_offset_ns, coalesce(tp.row_start, -1) AS slice_order,
     list(struct_pack(
         timeline_extent_id := te.timeline_extent_id, org_id := te.org_id,
         topic_part_id := te.topic_part_id, timeline_source := te.timeline_source,
