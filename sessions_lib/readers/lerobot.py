@@ -13,6 +13,10 @@ is not Unix epoch (the dataset states no start time): the recording is unanchore
 
 Where ``info.json`` and the data disagree (fps, features, episode lengths) the data wins and a
 note says what disagreed.
+
+LeRobot v1 datasets (``meta_data/info.json``, frames in Hugging Face ``datasets`` arrow or parquet
+files under ``data/`` or ``train/``) are recognised but not read: their data files raise a
+``ReaderError`` saying how to convert the dataset to v2.
 """
 
 from __future__ import annotations
@@ -31,23 +35,39 @@ from sessions_lib.readers.spans import split_at_gaps
 from sessions_lib.readers.units import NS_PER_S
 
 INFO = Path("meta") / "info.json"
+# LeRobot v1 (codebase v1.x): Hugging Face `datasets` files beside meta_data/ and videos/.
+V1_INFO = Path("meta_data") / "info.json"
+V1_DATA_FOLDERS = frozenset({"data", "train"})  # as pushed to the Hub; as saved by save_to_disk
+V1_DATA_SUFFIXES = frozenset({".arrow", ".parquet"})
+V1_CONVERSION = "lerobot/common/datasets/v2/convert_dataset_v1_to_v2.py"
 EPISODES = Path("meta") / "episodes"
 # Columns that index frames rather than carry data.
 BOOKKEEPING = frozenset({"timestamp", "frame_index", "episode_index", "index", "task_index"})
 
 
 def dataset_root(path: Path) -> Path | None:
-    """The LeRobot dataset folder holding ``path`` (a folder with ``meta/info.json``), if any."""
+    """The LeRobot dataset folder holding ``path`` (a folder with ``meta/info.json``, or v1's
+    ``meta_data/info.json``), if any."""
     for folder in path.parents:
-        if (folder / INFO).is_file():
+        if (folder / INFO).is_file() or (folder / V1_INFO).is_file():
             return folder
     return None
 
 
+def is_v1(root: Path) -> bool:
+    """Whether the dataset at ``root`` (see :func:`dataset_root`) has the LeRobot v1 layout."""
+    return not (root / INFO).is_file()
+
+
 def is_data_file(path: Path) -> bool:
-    """Whether ``path`` is a data file of a LeRobot dataset (read by this module)."""
+    """Whether ``path`` is a data file of a LeRobot dataset (read, or for v1 refused, by this module)."""
     root = dataset_root(path)
-    return root is not None and path.relative_to(root).parts[0] == "data" and path.suffix == ".parquet"
+    if root is None:
+        return False
+    top = path.relative_to(root).parts[0]
+    if is_v1(root):
+        return top in V1_DATA_FOLDERS and path.suffix in V1_DATA_SUFFIXES
+    return top == "data" and path.suffix == ".parquet"
 
 
 def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
@@ -55,6 +75,12 @@ def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
     root = dataset_root(path)
     if root is None:
         raise ReaderError(f"{path}: not inside a LeRobot dataset (no {INFO} in any parent folder)")
+    if is_v1(root):
+        raise ReaderError(
+            f"{path}: a LeRobot v1 dataset (Hugging Face datasets/arrow layout, {root / V1_INFO}), which "
+            f"is not read: only v2 and v3 datasets ({INFO}) are. Convert it with LeRobot's own v1 -> v2 "
+            f"script, {V1_CONVERSION} (convert_dataset_v1_to_v2), and ingest the converted dataset"
+        )
     info = _info(root)
     try:
         frame = pl.read_parquet(path).with_row_index("row").select(pl.exclude(_video_columns(info)))
