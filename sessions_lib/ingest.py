@@ -250,7 +250,7 @@ def _read_file(
 def recording_paths(folder: Path) -> Iterator[Path]:
     """Every regular file under ``folder`` except hidden ones and sidecars read with their recording
     (a ROS 2 bag's ``metadata.yaml`` and SQLite's ``-wal``/``-shm``/``-journal`` beside a
-    database; a LeRobot dataset's ``meta/`` and ``videos/``)."""
+    database; a LeRobot dataset's files other than its data files, see ``lerobot.is_data_file``)."""
     for path in folder.rglob("*"):
         relative_parts = path.relative_to(folder).parts
         if any(part.startswith(".") for part in relative_parts) or path.name in SIDECAR_NAMES:

@@ -11,8 +11,12 @@ Time: the stored times stay episode-relative, as the file carries them. Each epi
 frame ``index / fps``, so episodes follow each other instead of all starting at 0. That timeline
 is not Unix epoch (the dataset states no start time): the recording is unanchored.
 
-Where ``info.json`` and the data disagree (fps, features, episode lengths) the data wins and a
-note says what disagreed.
+Where ``info.json`` and the data disagree (fps, features, total episodes and frames, episode
+lengths in ``meta/episodes``) the data wins and a note says what disagreed.
+
+LeRobot v1 datasets (``meta_data/info.json``, frames in Hugging Face ``datasets`` arrow or parquet
+files under ``data/`` or ``train/``) are recognised but not read: their data files raise a
+``ReaderError`` saying how to convert the dataset to v2.
 """
 
 from __future__ import annotations
@@ -31,23 +35,40 @@ from sessions_lib.readers.spans import split_at_gaps
 from sessions_lib.readers.units import NS_PER_S
 
 INFO = Path("meta") / "info.json"
-EPISODES = Path("meta") / "episodes"
+# LeRobot v1 (codebase v1.x): Hugging Face `datasets` files beside meta_data/ and videos/.
+V1_INFO = Path("meta_data") / "info.json"
+V1_DATA_FOLDERS = frozenset({"data", "train"})  # as pushed to the Hub; as saved by save_to_disk
+V1_DATA_SUFFIXES = frozenset({".arrow", ".parquet"})
+V1_CONVERSION = "lerobot/common/datasets/v2/convert_dataset_v1_to_v2.py"
+EPISODES = Path("meta") / "episodes"  # v3: parquet files, one row per episode
+EPISODES_JSONL = Path("meta") / "episodes.jsonl"  # v2: one JSON object per episode
 # Columns that index frames rather than carry data.
 BOOKKEEPING = frozenset({"timestamp", "frame_index", "episode_index", "index", "task_index"})
 
 
 def dataset_root(path: Path) -> Path | None:
-    """The LeRobot dataset folder holding ``path`` (a folder with ``meta/info.json``), if any."""
+    """The LeRobot dataset folder holding ``path`` (a folder with ``meta/info.json``, or v1's
+    ``meta_data/info.json``), if any."""
     for folder in path.parents:
-        if (folder / INFO).is_file():
+        if (folder / INFO).is_file() or (folder / V1_INFO).is_file():
             return folder
     return None
 
 
+def is_v1(root: Path) -> bool:
+    """Whether the dataset at ``root`` (see :func:`dataset_root`) has the LeRobot v1 layout."""
+    return not (root / INFO).is_file()
+
+
 def is_data_file(path: Path) -> bool:
-    """Whether ``path`` is a data file of a LeRobot dataset (read by this module)."""
+    """Whether ``path`` is a data file of a LeRobot dataset (read, or for v1 refused, by this module)."""
     root = dataset_root(path)
-    return root is not None and path.relative_to(root).parts[0] == "data" and path.suffix == ".parquet"
+    if root is None:
+        return False
+    top = path.relative_to(root).parts[0]
+    if is_v1(root):
+        return top in V1_DATA_FOLDERS and path.suffix in V1_DATA_SUFFIXES
+    return top == "data" and path.suffix == ".parquet"
 
 
 def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
@@ -55,6 +76,12 @@ def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
     root = dataset_root(path)
     if root is None:
         raise ReaderError(f"{path}: not inside a LeRobot dataset (no {INFO} in any parent folder)")
+    if is_v1(root):
+        raise ReaderError(
+            f"{path}: a LeRobot v1 dataset (Hugging Face datasets/arrow layout, {root / V1_INFO}), which "
+            f"is not read: only v2 and v3 datasets ({INFO}) are. Convert it with LeRobot's own v1 -> v2 "
+            f"script, {V1_CONVERSION} (convert_dataset_v1_to_v2), and ingest the converted dataset"
+        )
     info = _info(root)
     try:
         frame = pl.read_parquet(path).with_row_index("row").select(pl.exclude(_video_columns(info)))
@@ -99,6 +126,7 @@ def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
             )
             for feature, schema in features.items()
         )
+    _check_totals(frame, episodes, info, notes)
     _check_episode_lengths(root, episodes, notes)
     identifiers = {
         f"lerobot.{key}": str(info[key])
@@ -171,19 +199,58 @@ def _features(frame: pl.DataFrame, info: dict, notes: list[str]) -> dict[str, st
     return schemas
 
 
+def _check_totals(frame: pl.DataFrame, episodes: pl.DataFrame, info: dict, notes: list[str]) -> None:
+    """Compare ``total_episodes`` and ``total_frames`` of info.json with what this file shows.
+
+    Episode indices and the frame ``index`` count from 0 across the whole dataset, so one file shows
+    that there are at least (its highest + 1) of each; a file holding episodes 0 .. total_episodes - 1
+    holds the whole dataset, so its rows are every frame.
+    """
+    stated_episodes, stated_frames = info.get("total_episodes"), info.get("total_frames")
+    last_episode: int = episodes.select(pl.max("episode_index")).item()
+    last_frame: int = frame.select(pl.max("index")).item()
+    if isinstance(stated_episodes, int) and stated_episodes <= last_episode:
+        notes.append(
+            f"info.json total_episodes {stated_episodes} disagrees with the data: it holds episode "
+            f"{last_episode}, so at least {last_episode + 1} episodes"
+        )
+    if not isinstance(stated_frames, int):
+        return
+    holds_all = (
+        episodes["episode_index"].min() == 0 and episodes.height == last_episode + 1 == stated_episodes
+    )
+    if holds_all and frame.height != stated_frames:
+        notes.append(
+            f"info.json total_frames {stated_frames} disagrees with the data: its {episodes.height} "
+            f"episodes hold {frame.height} frames"
+        )
+    elif stated_frames <= last_frame:
+        notes.append(
+            f"info.json total_frames {stated_frames} disagrees with the data: it holds frame index "
+            f"{last_frame}, so at least {last_frame + 1} frames"
+        )
+
+
 def _check_episode_lengths(root: Path, episodes: pl.DataFrame, notes: list[str]) -> None:
-    """Compare the data's frames per episode with ``meta/episodes``' ``length``, where present."""
+    """Compare the data's frames per episode with the ``length`` that ``meta/episodes`` (v3) or
+    ``meta/episodes.jsonl`` (v2) states, where present."""
     files = sorted((root / EPISODES).rglob("*.parquet"))
-    if not files:
+    where = EPISODES if files else EPISODES_JSONL
+    if not files and not (root / EPISODES_JSONL).is_file():
         return
     try:
-        stated = pl.concat([pl.read_parquet(f, columns=["episode_index", "length"]) for f in files])
+        if files:
+            stated = pl.concat([pl.read_parquet(f, columns=["episode_index", "length"]) for f in files])
+        else:
+            stated = pl.read_ndjson(root / EPISODES_JSONL).select("episode_index", "length")
+        stated = stated.cast({"episode_index": episodes.schema["episode_index"], "length": pl.Int64})
     except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError):
-        notes.append("meta/episodes is unreadable: episode lengths not cross-checked")
+        notes.append(f"{where.as_posix()} is unreadable: episode lengths not cross-checked")
         return
     compared = episodes.join(stated, on="episode_index", how="left")
-    for row in compared.filter(pl.col("length") != pl.col("frames")).iter_rows(named=True):
+    differ = pl.col("length").is_null() | (pl.col("length") != pl.col("frames"))
+    for row in compared.filter(differ).iter_rows(named=True):
+        says = "does not list it" if row["length"] is None else f"says {row['length']} frames"
         notes.append(
-            f"episode {row['episode_index']}: meta/episodes says {row['length']} frames, "
-            f"the data has {row['frames']}"
+            f"episode {row['episode_index']}: {where.as_posix()} {says}, the data has {row['frames']}"
         )

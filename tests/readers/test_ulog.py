@@ -166,13 +166,20 @@ def test_zero_timestamps_are_counted_in_the_notes(path, oracle):
         for name, times in timestamps_by_topic(oracle(path)).items()
         if 0 in times
     }
-    notes = " | ".join(read(path).notes)
+    recording = read(path)
+    notes = " | ".join(recording.notes)
     if zeros:
         assert f"{sum(zeros.values())} samples with timestamp 0" in notes
         for name, count in zeros.items():
-            assert f"{name} ({count}" in notes
+            assert f"{name} ({count})" in notes
     else:
         assert "timestamp 0" not in notes
+    # A topic whose every sample is at 0 stays, with its count and no span, and a note names it.
+    all_zero = sorted(name for name, times in timestamps_by_topic(oracle(path)).items() if not any(times))
+    topics = {t.name: t for t in recording.topics}
+    assert [(name, topics[name].spans) for name in all_zero] == [(name, ()) for name in all_zero]
+    listed = f"topics with every sample at timestamp 0 have no time span: {', '.join(all_zero)}"
+    assert (listed in recording.notes) == bool(all_zero), notes
 
 
 @needs_real_data

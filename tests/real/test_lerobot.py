@@ -76,6 +76,102 @@ def test_the_data_wins_over_a_wrong_info_json(copy: Path):
     assert episodes[1] == round(383 / 30 * NS)
 
 
+def edit_info(root: Path, **changes: object) -> None:
+    info = json.loads((root / "meta" / "info.json").read_text())
+    (root / "meta" / "info.json").write_text(json.dumps(info | changes))
+
+
+def frames_by_episode(data_file: Path) -> dict[int, int]:
+    return {e: frames for e, (_, _, frames, _, _) in oracle(data_file).items()}
+
+
+def slice_counts(recording, feature: str = "action") -> dict[int, int]:
+    """The frames per episode the reader registered: the data's, whatever info.json says."""
+    return {
+        int(t.partition.removeprefix("episode_index=")): t.message_count
+        for t in recording.topics
+        if t.name == feature
+    }
+
+
+def test_totals_of_info_json_that_the_whole_data_file_contradicts(copy: Path):
+    edit_info(copy, total_frames=2000, fps=10)
+    recording = read_recording(copy / DATA)
+    expected = frames_by_episode(copy / DATA)
+    rows = pl.read_parquet(copy / DATA).height
+    assert f"info.json total_frames 2000 disagrees with the data: its 6 episodes hold {rows} frames" in (
+        recording.notes
+    )
+    assert not any("total_episodes" in note for note in recording.notes)
+    assert any(note.startswith("info.json fps 10 disagrees") for note in recording.notes)
+    assert slice_counts(recording) == expected and sum(expected.values()) == rows == 1782
+
+
+def test_totals_of_info_json_below_what_the_data_holds(copy: Path):
+    edit_info(copy, total_episodes=4, total_frames=1000)
+    recording = read_recording(copy / DATA)
+    frame = pl.read_parquet(copy / DATA)
+    last_episode, last_frame = frame["episode_index"].max(), frame["index"].max()
+    notes = recording.notes
+    assert (
+        f"info.json total_episodes 4 disagrees with the data: it holds episode {last_episode}, "
+        f"so at least {last_episode + 1} episodes"
+    ) in notes
+    assert (
+        f"info.json total_frames 1000 disagrees with the data: it holds frame index {last_frame}, "
+        f"so at least {last_frame + 1} frames"
+    ) in notes
+    assert slice_counts(recording) == frames_by_episode(copy / DATA)
+
+
+def test_info_json_that_agrees_with_the_data_gives_no_notes():
+    assert read_recording(REAL / DATA).notes == (
+        "unanchored: episodes placed on the dataset's own timeline (index / fps)",
+    )
+
+
+def test_v3_episode_lengths_that_disagree_with_the_data_are_noted(copy: Path):
+    episodes_file = copy / "meta" / "episodes" / "chunk-000" / "file-000.parquet"
+    stated = pl.read_parquet(episodes_file)
+    stated = stated.filter(pl.col("episode_index") != 5).with_columns(
+        pl.when(pl.col("episode_index") == 2).then(400).otherwise(pl.col("length")).alias("length")
+    )
+    stated.write_parquet(episodes_file)
+    recording = read_recording(copy / DATA)
+    expected = frames_by_episode(copy / DATA)
+    notes = [note for note in recording.notes if note.startswith("episode ")]
+    assert notes == [
+        f"episode 2: meta/episodes says 400 frames, the data has {expected[2]}",
+        f"episode 5: meta/episodes does not list it, the data has {expected[5]}",
+    ]
+    assert slice_counts(recording) == expected
+
+
+def test_v2_episode_lengths_in_episodes_jsonl_that_disagree_with_the_data_are_noted(copy: Path):
+    frame = pl.read_parquet(copy / DATA)
+    expected = frames_by_episode(copy / DATA)
+    shutil.rmtree(copy / "data")
+    shutil.rmtree(copy / "meta" / "episodes")
+    (copy / "data" / "chunk-000").mkdir(parents=True)
+    for (episode,), rows in frame.group_by("episode_index"):
+        rows.write_parquet(copy / "data" / "chunk-000" / f"episode_{episode:06d}.parquet")
+    lengths = expected | {3: 999}
+    (copy / "meta" / "episodes.jsonl").write_text(
+        "".join(
+            json.dumps({"episode_index": e, "tasks": ["pick and place"], "length": n}) + "\n"
+            for e, n in lengths.items()
+        )
+    )
+    edit_info(copy, codebase_version="v2.1")
+    recording = read_recording(copy / "data" / "chunk-000" / "episode_000003.parquet")
+    assert [note for note in recording.notes if note.startswith("episode ")] == [
+        f"episode 3: meta/episodes.jsonl says 999 frames, the data has {expected[3]}"
+    ]
+    assert slice_counts(recording) == {3: expected[3]}
+    agreeing = read_recording(copy / "data" / "chunk-000" / "episode_000002.parquet")
+    assert not [note for note in agreeing.notes if note.startswith("episode ")]
+
+
 def test_v2_layout_one_file_per_episode(copy: Path):
     frame = pl.read_parquet(copy / DATA)
     shutil.rmtree(copy / "data")

@@ -94,14 +94,13 @@ def note_omissions(
         notes.append("no data messages: the log holds definitions only")
     zeros = {name: n for name, n in zip(names, spans.zeros, strict=True) if n and name not in untimed}
     if zeros:
-        listed = ", ".join(
-            f"{t.name} ({zeros[t.name]}{' = all: no spans' if not t.spans else ''})"
-            for t in topics
-            if t.name in zeros
-        )
+        listed = ", ".join(f"{name} ({n})" for name, n in zeros.items())
         notes.append(
             f"{sum(zeros.values())} samples with timestamp 0 (not a real time) left out of spans: {listed}"
         )
+    # Such a topic is kept, with its message count and no extent: the file holds it, at no known time.
+    if all_zero := [t.name for t in topics if t.name in zeros and not t.spans]:
+        notes.append(f"topics with every sample at timestamp 0 have no time span: {', '.join(all_zero)}")
     for name in sorted(untimed & {t.name for t in topics}):
         notes.append(f"topic {name} has no uint64 'timestamp' field; its messages have no spans")
     if early := int(np.count_nonzero(spans.times < scan.start_us * NS_PER_US)):
