@@ -7,9 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from sessions_lib.api.base import CatalogObject
+from sessions_lib.catalog import Tx
 from sessions_lib.client import Client
+from sessions_lib.errors import InvalidRequestError
 from sessions_lib.model.records import FileRecord, FileTopicRecord
-from sessions_lib.store import files
+from sessions_lib.model.validation import is_int64
+from sessions_lib.store import anchors, files
 
 
 class File(CatalogObject[FileRecord]):
@@ -80,6 +83,11 @@ class File(CatalogObject[FileRecord]):
         return self._record.anchored
 
     @property
+    def timeline_offset_ns(self) -> int | None:
+        """The anchor a user gave the file (:meth:`set_timeline_offset`), or None."""
+        return self._record.timeline_offset_ns
+
+    @property
     def notes(self) -> tuple[str, ...]:
         return self._record.notes
 
@@ -108,3 +116,39 @@ class File(CatalogObject[FileRecord]):
             key,
             first=("", "", -2, ""),
         )
+
+    # -- clocks ---------------------------------------------------------------------------
+
+    def set_timeline_offset(self, unix_epoch_offset_ns: int, topic: str | None = None) -> File:
+        """Anchor the file's clock to Unix time: ``unix_epoch_offset_ns`` is added to its times as
+        its reader found them (for a boot-relative log, the Unix time of the boot).
+
+        With ``topic``, only that topic's clock is corrected, on top of the file's anchor. A new
+        anchor replaces the one set before. The file's extents, activity and the bounds of every
+        session holding it move in the same transaction; sessions the pipeline infers follow on
+        its next run (an anchored file is merged with other files again). The anchor outlives a
+        new read of the file.
+        """
+        org_id = self._org
+        now, user = self._client.now(), self._client.user
+        self._record = self._client.catalog.transaction(
+            lambda tx: anchors.set_timeline_offset(
+                tx, org_id, self.file_id, unix_epoch_offset_ns, topic, now, user
+            )
+        )
+        return self
+
+    def set_start_time(self, start_ns: int) -> File:
+        """Anchor the file so that its earliest time is ``start_ns`` (Unix-epoch ns): a start time
+        known from elsewhere (a file name, a flight log book). See :meth:`set_timeline_offset`."""
+        org_id = self._org
+        now, user = self._client.now(), self._client.user
+
+        def work(tx: Tx) -> FileRecord:
+            offset = start_ns - anchors.clock_start_ns(tx, org_id, self.file_id)
+            return anchors.set_timeline_offset(tx, org_id, self.file_id, offset, None, now, user)
+
+        if not is_int64(start_ns):
+            raise InvalidRequestError(f"start_ns must be int64 nanoseconds, got {start_ns!r}")
+        self._record = self._client.catalog.transaction(work)
+        return self

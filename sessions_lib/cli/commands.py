@@ -371,6 +371,60 @@ def remove(
     _report_bounds(session, as_json)
 
 
+@app.command()
+def anchor(
+    file_id: Annotated[str, typer.Argument(help="File id (fl_...).", show_default=False)],
+    catalog: CatalogOption = None,
+    org: OrgOption = None,
+    offset: Annotated[
+        int | None,
+        typer.Option(
+            parser=parse_timestamp_ns,
+            metavar="ISO|NS",
+            help="The Unix time of the clock's zero (e.g. a boot), added to the file's times.",
+        ),
+    ] = None,
+    start: Annotated[
+        int | None,
+        typer.Option(parser=parse_timestamp_ns, metavar="ISO|NS", help="The file's earliest time, known."),
+    ] = None,
+    topic: Annotated[
+        str | None, typer.Option(help="Correct only this topic's clock (with --offset).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Anchor a file whose clock is not Unix time (a boot-relative log, a simulator run): give
+    --offset or --start. The file's extents and the bounds of sessions holding it move at once;
+    inferred sessions follow on the next `sessions run`."""
+    from sessions_lib.api.file import File
+
+    if (offset is None) == (start is None):
+        raise typer.BadParameter("give one of --offset and --start", param_hint="--offset/--start")
+    if start is not None and topic is not None:
+        raise typer.BadParameter("--topic goes with --offset only", param_hint="--topic")
+    with command(catalog) as client:
+        file = File.from_id(file_id, org, client)
+        file = file.set_timeline_offset(offset, topic) if offset is not None else file.set_start_time(start)
+        spans = [span for t in file.list_topics() for span in t.wall_spans]
+    window = (min(lo for lo, _ in spans), max(hi for _, hi in spans)) if spans else (None, None)
+    if as_json:
+        print_json(
+            {
+                "file_id": file.file_id,
+                "anchored": file.anchored,
+                "timeline_offset_ns": file.timeline_offset_ns,
+                **bounds_json("window_", *window),
+            }
+        )
+    else:
+        console.print(
+            f"file {file.file_id} ({file.relative_path}): clock zero at "
+            f"{format_ns(file.timeline_offset_ns)}, {format_ns(window[0])} .. {format_ns(window[1])}",
+            highlight=False,
+            markup=False,
+        )
+
+
 def _report_bounds(session: Session, as_json: bool) -> None:
     if as_json:
         print_json(

@@ -68,13 +68,11 @@ import polars as pl
 from sessions_lib.errors import InvalidRequestError
 from sessions_lib.model.ids import SESSION, stable_id
 from sessions_lib.model.timestamps import NS_PER_S
-from sessions_lib.model.validation import MAX_NAME_LENGTH, is_int64
+from sessions_lib.model.validation import MAX_NAME_LENGTH, TIME_LIMIT_NS, is_int64
 
 # A device's activity further apart than this is two sessions, unless its type says otherwise.
 DEFAULT_GAP_NS = 600 * NS_PER_S
 KINDS: tuple[str, ...] = ("file", "armed", "episode")
-# Times beyond ±2**62 ns (the years 1823..2116) are refused, so ``end + gap`` cannot overflow int64.
-TIME_LIMIT_NS = 2**62
 
 ACTIVITY_COLUMNS: dict[str, pl.DataType] = {
     "org_id": pl.String(),

@@ -16,6 +16,9 @@ from sessions_lib.errors import InvalidRequestError
 
 MAX_NAME_LENGTH = 120
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# Wall-clock times beyond ±2**62 ns (the years 1823..2116) are refused, so that a time plus a
+# session gap cannot overflow int64.
+TIME_LIMIT_NS = 2**62
 
 
 def validate_name(kind: str, name: str | None, *, required: bool = False) -> None:
