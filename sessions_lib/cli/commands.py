@@ -404,7 +404,11 @@ def anchor(
         raise typer.BadParameter("--topic goes with --offset only", param_hint="--topic")
     with command(catalog) as client:
         file = File.from_id(file_id, org, client)
-        file = file.set_timeline_offset(offset, topic) if offset is not None else file.set_start_time(start)
+        if offset is not None:
+            file.set_timeline_offset(offset, topic)
+        else:
+            assert start is not None  # one of the two, checked above
+            file.set_start_time(start)
         spans = [span for t in file.list_topics() for span in t.wall_spans]
     window = (min(lo for lo, _ in spans), max(hi for _, hi in spans)) if spans else (None, None)
     if as_json:
