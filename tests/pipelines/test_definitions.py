@@ -22,6 +22,7 @@ def test_defs_resolves_every_asset_check_job_schedule_and_sensor():
         "dataset_files",
         "device_metadata",
         "topic_extents",
+        "file_devices",
         "inferred_sessions",
         "session_contributions",
         "catalog_maintenance",
