@@ -71,6 +71,7 @@ S_NS, MS_NS, US_NS = 1_000_000_000, 1_000_000, 1_000
 DEVICES_YAML = """\
 # Device metadata: which devices exist and how a recording maps to one.
 org_id: org_local
+datasets: [fleet]   # the dataset folders, relative to this file
 device_types:
   quadcopter: {session_gap_s: 600}   # activity more than this apart starts a new session
   rover: {session_gap_s: 1800}

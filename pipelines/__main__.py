@@ -1,4 +1,4 @@
-"""``python -m pipelines [DATA_DIR] [--catalog DIR]``: the main job, then a summary."""
+"""``python -m pipelines [FOLDER...] [--devices PATH] [--catalog DIR]``: the main job, then a summary."""
 
 import sys
 

@@ -17,26 +17,44 @@ __all__ = ["app"]
 
 @app.command()
 def run(
-    data_dir: Annotated[
-        Path,
+    folders: Annotated[
+        list[Path] | None,
         typer.Argument(
-            help="Fleet folder: devices.yaml and the dataset folders.", exists=True, file_okay=False
+            help="Dataset folders of recordings. One folder holding a devices.yaml is the fleet that "
+            "file describes (its datasets: list, else the folder itself). Default: data.",
+            show_default=False,
         ),
-    ] = Path("data"),
+    ] = None,
+    devices: Annotated[
+        Path | None,
+        typer.Option(
+            "--devices",
+            help="Device metadata file (devices.yaml); the FOLDERS given are then its datasets.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     catalog: CatalogOption = None,
 ) -> None:
-    """Run the main pipeline job over DATA_DIR and print its summary; exit 1 if a step or check failed.
+    """Run the main pipeline job over the dataset FOLDERS and print its summary; exit 1 if a step or
+    check failed.
 
-    Every asset and check runs in-process, in the org named by DATA_DIR/devices.yaml.
+    Every asset and check runs in-process, in the org the device metadata names. Without device
+    metadata the recordings are ingested and no file is mapped to a device.
     """
-    from pipelines.defs.resources import FleetResource  # Dagster loads only when the pipeline runs
+    from pipelines.defs.resources import folder_problem  # Dagster loads only when the pipeline runs
     from pipelines.run import run_fleet
 
+    given = folders or ([] if devices else [Path("data")])
+    for folder in given:
+        problem = folder_problem(folder)
+        if problem:
+            raise typer.BadParameter(problem, param_hint="FOLDERS")
     location = None if catalog is None else str(catalog)
     with command(catalog, must_exist=False):
-        FleetResource(root=str(data_dir)).metadata()  # a folder without valid metadata fails here, briefly
-        with err_console.status(f"running the pipeline over {data_dir}"):
-            passed, report = run_fleet(data_dir, location)
+        shown = ", ".join(str(f) for f in given) or str(devices)
+        with err_console.status(f"running the pipeline over {shown}"):
+            passed, report = run_fleet(given, location, devices=devices)
     console.print(report, highlight=False, markup=False)
     if not passed:
         raise typer.Exit(code=1)

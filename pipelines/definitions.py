@@ -1,7 +1,8 @@
 """The code location, assembled in one place: ``defs``, which ``dagster dev`` loads.
 
 Settings come from the environment, so one code location serves every deployment:
-``SESSIONS_DATA`` (the fleet folder, default ``data``), the library's own ``SESSIONS_CATALOG``
+``SESSIONS_DATA`` (the fleet folder: its ``devices.yaml`` and the dataset folders that file lists;
+default ``data``), the library's own ``SESSIONS_CATALOG``
 (with ``SESSIONS_DATA_PATH`` for a PostgreSQL catalog), ``SESSIONS_USER``, ``SESSIONS_ORG_IDS``,
 and ``SESSIONS_DAGSTER_EXECUTOR``: where a run's steps (the ingestion batches among them)
 execute — ``multiprocess`` (default: parallel processes on this machine), ``k8s`` (a Kubernetes
@@ -77,7 +78,8 @@ def settings_from_env(**variables: str) -> dict[str, Any]:
 
 
 def fleet_from_env() -> FleetResource:
-    """The fleet folder ``SESSIONS_DATA`` names (default ``data``)."""
+    """The fleet folder ``SESSIONS_DATA`` names (default ``data``): its ``devices.yaml`` and the
+    dataset folders that file lists (see ``FleetResource``)."""
     return FleetResource(**settings_from_env(root=DATA_ENV_VAR))
 
 

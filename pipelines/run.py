@@ -3,6 +3,11 @@
 python -m pipelines                      # data/ into the ambient catalog (./.sessions), in-process
 python -m pipelines data --catalog /srv/fleet
 python -m pipelines data --workers 2     # ingestion batches in 2 processes at once (multiprocess executor)
+python -m pipelines logs/a logs/b --devices fleet.yaml   # these dataset folders, that device metadata
+python -m pipelines logs/a               # a folder without devices.yaml: ingested, no device mapped
+
+A single folder holding a devices.yaml is the fleet that file describes (the dataset folders it
+lists under datasets:, else the folder itself); see FleetResource.for_folders.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,8 +33,9 @@ from dagster import (
 
 from pipelines.definitions import fleet_job_for
 from pipelines.defs.devices import DEVICE_CHANGES, file_devices
-from pipelines.defs.resources import CatalogResource, FleetResource
+from pipelines.defs.resources import CatalogResource, FleetResource, folder_problem
 from sessions_lib.client import Client
+from sessions_lib.errors import SessionsError
 from sessions_lib.inference import acting_org
 from sessions_lib.surfaces.summary import summarize_by_device
 
@@ -43,20 +50,24 @@ QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def run_fleet(
-    root: Path,
+    folders: Path | Sequence[Path] = (),
     catalog_location: str | None = None,
     *,
+    devices: Path | None = None,
     workers: int = 0,
     files_per_batch: int | None = None,
 ) -> tuple[bool, str]:
-    """Materialize every asset and run every check (in this process, or with ``workers`` step
-    processes: see :func:`execute_fleet`); return whether all passed, and the summary."""
+    """Materialize every asset and run every check over the dataset ``folders`` with the device
+    metadata ``devices`` (the layout rules of :meth:`FleetResource.for_folders`), in this process
+    or with ``workers`` step processes (see :func:`execute_fleet`); return whether all passed, and
+    the summary. Invalid metadata or a missing folder is refused before the run starts
+    (``InvalidRequestError``)."""
     catalog = CatalogResource(location=catalog_location)
-    fleet = (
-        FleetResource(root=str(root), files_per_batch=files_per_batch)
-        if files_per_batch
-        else FleetResource(root=str(root))
+    settings = {"files_per_batch": files_per_batch} if files_per_batch else {}
+    fleet = FleetResource.for_folders(
+        [folders] if isinstance(folders, Path) else folders, devices, **settings
     )
+    fleet.check()
     run = execute_fleet(fleet, catalog, workers=workers)
     success, checks = run.success, run.checks
     failed_checks = [c.check_name for c in checks if not c.passed]
@@ -65,6 +76,10 @@ def run_fleet(
         lines = [fleet_summary(client, acting_org(client, fleet.metadata()))]
     finally:
         client.catalog.close()
+    if fleet.metadata_file() is None:
+        lines.append(
+            "no device metadata (devices.yaml): the recordings were ingested, none mapped to a device"
+        )
     if run.device_changes:
         lines.append(f"files that changed device ({len(run.device_changes)}):")
         lines += [f"  {change}" for change in run.device_changes]
@@ -177,9 +192,20 @@ def fleet_summary(client: Client, org_id: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m pipelines", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("root", nargs="?", default="data", help="fleet folder (device metadata + datasets)")
+    parser.add_argument(
+        "folders",
+        nargs="*",
+        type=Path,
+        help="dataset folders; one folder holding a devices.yaml is the fleet it describes (default: data)",
+    )
+    parser.add_argument(
+        "--devices",
+        type=Path,
+        default=None,
+        help="device metadata file (devices.yaml); the folders given are its datasets",
+    )
     parser.add_argument(
         "--catalog",
         default=None,
@@ -193,8 +219,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--files-per-batch", type=int, default=None, help="recordings per ingestion step")
     args = parser.parse_args(argv)
-    passed, summary = run_fleet(
-        Path(args.root), args.catalog, workers=args.workers, files_per_batch=args.files_per_batch
-    )
+    problems = [folder_problem(folder) for folder in args.folders]
+    if args.devices is not None and not args.devices.is_file():
+        problems.append(f"device metadata file {args.devices} does not exist")
+    for problem in filter(None, problems):
+        parser.error(problem)
+    try:
+        passed, summary = run_fleet(
+            args.folders,
+            args.catalog,
+            devices=args.devices,
+            workers=args.workers,
+            files_per_batch=args.files_per_batch,
+        )
+    except SessionsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     print(summary)
     return 0 if passed else 1

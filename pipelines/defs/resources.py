@@ -1,13 +1,21 @@
-"""Dagster resources: the catalog the assets write, and the fleet folder they read."""
+"""Dagster resources: the catalog the assets write, and the fleet (device metadata and dataset
+folders) they read."""
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 
 from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from pydantic import Field, PrivateAttr
 
 from sessions_lib import Client
-from sessions_lib.inference.device_metadata import DeviceMetadata, load_device_metadata
+from sessions_lib.errors import InvalidRequestError
+from sessions_lib.inference.device_metadata import (
+    DEVICE_METADATA_FILE,
+    NO_DEVICE_METADATA,
+    DeviceMetadata,
+    load_device_metadata,
+)
 
 
 @overload
@@ -61,11 +69,24 @@ class CatalogResource(ConfigurableResource):
 
 
 class FleetResource(ConfigurableResource):
-    """The fleet folder: device metadata and dataset folders of recordings (``data/`` by default)."""
+    """Where the fleet is: its device metadata file and the dataset folders of its recordings.
 
-    root: str = Field(default="data", description="Folder holding the device metadata and the datasets.")
-    device_metadata: str = Field(default="devices.yaml", description="Device metadata file, under root.")
-    datasets: list[str] = Field(default_factory=lambda: ["fleet"], description="Dataset folders, under root.")
+    Relative paths are resolved from ``root``. The defaults are the embedded fleet: ``data/``, its
+    ``devices.yaml``, and the dataset folders that file lists (``datasets:``). Without a device
+    metadata file the recordings are still ingested, and no file is mapped to a device.
+    """
+
+    root: str = Field(default="data", description="Folder that relative paths are resolved from.")
+    device_metadata: str | None = Field(
+        default=DEVICE_METADATA_FILE,
+        description="Device metadata file, root-relative or absolute; when unset or absent, "
+        "recordings are ingested and none is mapped to a device.",
+    )
+    datasets: list[str] | None = Field(
+        default=None,
+        description="Dataset folders, root-relative or absolute; unset: the folders the device "
+        "metadata lists, else root itself.",
+    )
     files_per_batch: int = Field(
         default=8,
         ge=1,
@@ -77,8 +98,64 @@ class FleetResource(ConfigurableResource):
         "rather than by its size, modification time and the fingerprint of its first and last MiB.",
     )
 
+    @classmethod
+    def for_folders(
+        cls, folders: Sequence[Path], devices: Path | None = None, **settings: Any
+    ) -> "FleetResource":
+        """The fleet that ``sessions run FOLDER... [--devices PATH]`` means, every path absolute.
+
+        - no folder: ``--devices``' file with the folders it lists (else its own folder), or
+          without it, ``data``;
+        - one folder holding a ``devices.yaml`` and no ``--devices``: that file, and the folders
+          it lists (else the folder itself);
+        - otherwise the folders are the datasets and ``--devices`` (if any) the metadata.
+        """
+        if not folders and devices is not None:
+            path = devices.resolve()
+            return cls(root=str(path.parent), device_metadata=path.name, **settings)
+        folders = list(folders) or [Path("data")]
+        if devices is None and len(folders) == 1 and (folders[0] / DEVICE_METADATA_FILE).is_file():
+            return cls(root=str(folders[0].resolve()), **settings)
+        return cls(
+            root=str(Path.cwd()),
+            device_metadata=None if devices is None else str(devices.resolve()),
+            datasets=[str(folder.resolve()) for folder in folders],
+            **settings,
+        )
+
+    def metadata_file(self) -> Path | None:
+        """The device metadata file, when one is set and exists."""
+        if self.device_metadata is None:
+            return None
+        path = Path(setting(self.root)) / self.device_metadata
+        return path if path.exists() else None
+
     def metadata(self) -> DeviceMetadata:
-        return load_device_metadata(Path(setting(self.root)) / self.device_metadata)
+        path = self.metadata_file()
+        return NO_DEVICE_METADATA if path is None else load_device_metadata(path)
 
     def dataset_folders(self) -> list[Path]:
-        return [Path(setting(self.root)) / name for name in self.datasets]
+        """The dataset folders, absolute: a dataset is known by its resolved root."""
+        root = Path(setting(self.root))
+        if self.datasets is not None:
+            return [(root / folder).resolve() for folder in self.datasets]
+        return list(self.metadata().datasets) or [root.resolve()]
+
+    def check(self) -> None:
+        """Refuse, before any run starts, invalid device metadata or a dataset folder that does
+        not exist (``InvalidRequestError``)."""
+        metadata = self.metadata()
+        for folder in self.dataset_folders():
+            problem = folder_problem(folder)
+            if problem:
+                listed = f" (listed in {self.metadata_file()})" if folder in metadata.datasets else ""
+                raise InvalidRequestError(problem + listed)
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` cannot be a dataset folder, or ``None`` when it can."""
+    if not folder.exists():
+        return f"dataset folder {folder} does not exist"
+    if not folder.is_dir():
+        return f"dataset folder {folder} is not a folder"
+    return None

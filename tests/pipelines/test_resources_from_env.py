@@ -36,7 +36,13 @@ def test_set_variables_become_env_vars_that_dagster_resolves(tmp_path: Path, mon
 
     started = fleet.process_config_and_initialize()  # what a run does with the resource
     assert started.root == str(tmp_path / "fleet")
-    assert started.dataset_folders() == [tmp_path / "fleet" / "fleet"]
+    assert started.dataset_folders() == [(tmp_path / "fleet").resolve()]  # no devices.yaml: the root
+    (tmp_path / "fleet").mkdir()
+    (tmp_path / "fleet" / "devices.yaml").write_text("datasets: [logs, ../more]\ndevices: []\n")
+    assert started.dataset_folders() == [
+        (tmp_path / "fleet" / "logs").resolve(),
+        (tmp_path / "more").resolve(),
+    ]
     with catalog.process_config_and_initialize_cm() as resolved:
         assert (resolved.location, resolved.user) == (str(tmp_path / "cat"), "scheduler")
 
@@ -49,7 +55,8 @@ def test_a_resource_used_outside_a_run_reads_its_env_vars(tmp_path: Path, monkey
         assert client.catalog.location.metadata_path == tmp_path / "cat" / "catalog.sqlite"
     finally:
         client.catalog.close()
-    assert fleet_from_env().dataset_folders() == [tmp_path / "fleet"]
+    (tmp_path / "devices.yaml").write_text("datasets: [fleet]\ndevices: []\n")
+    assert fleet_from_env().dataset_folders() == [(tmp_path / "fleet").resolve()]
 
 
 def test_the_data_path_belongs_to_a_postgresql_catalog_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

@@ -501,11 +501,12 @@ def test_run_the_pipeline_on_a_copy_of_data(tmp_path: Path, catalog_setting: str
     assert listed
 
 
-def test_run_refuses_a_folder_without_device_metadata(tmp_path: Path):
+def test_run_refuses_unreadable_device_metadata(tmp_path: Path):
+    (tmp_path / "devices.yaml").write_text("devices: [\n")
     result = invoke("run", tmp_path, "--catalog", tmp_path / "catalog")
     assert (
         result.exit_code == 1
-        and "devices.yaml" in result.stderr
+        and "devices.yaml:2:" in result.stderr
         and "cannot read device metadata" in result.stderr
     )
     assert not (tmp_path / "catalog").exists()

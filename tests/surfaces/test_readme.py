@@ -91,3 +91,23 @@ def test_readme_sql_runs_in_plain_duckdb_where_the_catalog_is_and_after_a_move(t
     moved.parent.mkdir()
     shutil.move(project, moved)
     assert sorted(run_plain_duckdb(sql_block(), cwd=moved)) == expected
+
+
+def test_readme_devices_yaml_example_loads(tmp_path: Path):
+    """The example of "Device metadata (devices.yaml)" is a valid file and means what the text says."""
+    from sessions_lib.inference.device_metadata import load_device_metadata
+
+    section = README.read_text().split("## Device metadata (devices.yaml)\n", 1)[1].split("\n## ", 1)[0]
+    (example,) = re.findall(r"```yaml\n(.*?)```", section, flags=re.DOTALL)
+    (tmp_path / "devices.yaml").write_text(example)
+    metadata = load_device_metadata(tmp_path / "devices.yaml")
+    assert metadata.org_id == "org_fleet"
+    assert metadata.datasets == (tmp_path / "recordings" / "field", tmp_path / "recordings" / "bench")
+    assert (metadata.gap_ns("quadcopter"), metadata.gap_ns("rover")) == (600 * 10**9, 600 * 10**9)
+    assert metadata.device_for("day1/falcon/a.ulg", None) == "dv_falcon"
+    assert metadata.device_for("day1/run.falcon.mcap", {}) == "dv_falcon"
+    assert metadata.device_for("any.bag", {"ros.namespace": "/rover1"}) == "dv_rover1"
+    assert (
+        metadata.device_for("falcon/a.bag", {"ros.namespace": "/rover1"}) == "dv_rover1"
+    )  # identifiers first
+    assert metadata.device_for("other/a.mcap", {"mcap.metadata.device.id": "hawk"}) is None
