@@ -16,7 +16,7 @@ from typing import Any
 
 import dagster as dg
 
-from pipelines.defs.devices import device_metadata, file_devices
+from pipelines.defs.devices import device_metadata, file_clocks, file_devices
 from pipelines.defs.ingestion import dataset_files, new_recordings_sensor, topic_extents
 from pipelines.defs.jobs import daily_fleet_schedule, fleet_job
 from pipelines.defs.maintenance import catalog_maintenance
@@ -38,6 +38,7 @@ FLEET_ASSETS = [
     device_metadata,
     topic_extents,
     file_devices,
+    file_clocks,
     inferred_sessions,
     session_contributions,
     catalog_maintenance,

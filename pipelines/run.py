@@ -24,6 +24,7 @@ from pathlib import Path
 from dagster import (
     AssetCheckEvaluation,
     AssetKey,
+    AssetsDefinition,
     DagsterInstance,
     ExecuteInProcessResult,
     JobExecutionResult,
@@ -32,7 +33,7 @@ from dagster import (
 )
 
 from pipelines.definitions import fleet_job_for
-from pipelines.defs.devices import DEVICE_CHANGES, file_devices
+from pipelines.defs.devices import FILE_CHANGES, file_clocks, file_devices
 from pipelines.defs.resources import CatalogResource, FleetResource, folder_problem
 from sessions_lib.client import Client
 from sessions_lib.errors import SessionsError
@@ -80,9 +81,13 @@ def run_fleet(
         lines.append(
             "no device metadata (devices.yaml): the recordings were ingested, none mapped to a device"
         )
-    if run.device_changes:
-        lines.append(f"files that changed device ({len(run.device_changes)}):")
-        lines += [f"  {change}" for change in run.device_changes]
+    for title, changes in (
+        ("files that changed device", run.device_changes),
+        ("files anchored by their names", run.anchor_changes),
+    ):
+        if changes:
+            lines.append(f"{title} ({len(changes)}):")
+            lines += [f"  {change}" for change in changes]
     lines.append(f"checks: {len(checks) - len(failed_checks)} of {len(checks)} passed")
     lines += [f"  FAILED check {name}" for name in failed_checks]
     if not success:
@@ -92,22 +97,29 @@ def run_fleet(
 
 @dataclass(frozen=True, slots=True)
 class FleetRun:
-    """What a run of the fleet job did: whether every step succeeded, the checks' results, and
-    the files that the device metadata mapped to another device (``path: before -> after``)."""
+    """What a run of the fleet job did: whether every step succeeded, the checks' results, the
+    files that the device metadata mapped to another device (``path: before -> after``) and the
+    files it anchored by their names (``path: starts T``)."""
 
     success: bool
     checks: list[AssetCheckEvaluation]
     device_changes: tuple[str, ...]
+    anchor_changes: tuple[str, ...]
 
     @classmethod
     def of(cls, result: ExecuteInProcessResult | JobExecutionResult) -> FleetRun:
-        changes = [
-            line
-            for event in result.get_asset_materialization_events()
-            if event.asset_key == file_devices.key
-            for line in str(event.materialization.metadata[DEVICE_CHANGES].value).splitlines()
-        ]
-        return cls(result.success, list(result.get_asset_check_evaluations()), tuple(changes))
+        events = result.get_asset_materialization_events()
+
+        def changes(asset: AssetsDefinition) -> tuple[str, ...]:
+            return tuple(
+                line
+                for event in events
+                if event.asset_key == asset.key
+                for line in str(event.materialization.metadata[FILE_CHANGES].value).splitlines()
+            )
+
+        checks = list(result.get_asset_check_evaluations())
+        return cls(result.success, checks, changes(file_devices), changes(file_clocks))
 
 
 def execute_fleet(

@@ -9,7 +9,7 @@ changed. The bounds check recomputes bounds with the same rules ``Session`` uses
 from dagster import AssetCheckResult, MaterializeResult, asset, asset_check
 
 from pipelines.defs import FLEET_GROUP
-from pipelines.defs.devices import file_devices
+from pipelines.defs.devices import file_clocks
 from pipelines.defs.resources import CatalogResource, FleetResource
 from sessions_lib.inference import (
     InferredSessions,
@@ -20,7 +20,7 @@ from sessions_lib.inference import (
 from sessions_lib.queries import ORG_SESSIONS, with_rules
 
 
-@asset(group_name=FLEET_GROUP, deps=[file_devices])
+@asset(group_name=FLEET_GROUP, deps=[file_clocks])
 def inferred_sessions(catalog: CatalogResource, fleet: FleetResource) -> InferredSessions:
     """Sessions inferred from every device's activity (pure polars, see sessions_lib.inference)."""
     metadata, client = fleet.metadata(), catalog.client()

@@ -8,9 +8,11 @@
 
 from sessions_lib.inference.device_metadata import DeviceMetadata, DeviceSpec, load_device_metadata
 from sessions_lib.inference.reconcile import (
+    AnchorChange,
     DeviceChange,
     DeviceReconciliation,
     acting_org,
+    anchor_files_by_name,
     fleet_devices_frame,
     fleet_rules,
     infer_fleet_sessions,
@@ -22,6 +24,7 @@ from sessions_lib.inference.rules import DEVICE_COLUMNS, InferenceRules, Inferre
 
 __all__ = [
     "DEVICE_COLUMNS",
+    "AnchorChange",
     "DeviceChange",
     "DeviceMetadata",
     "DeviceReconciliation",
@@ -29,6 +32,7 @@ __all__ = [
     "InferenceRules",
     "InferredSessions",
     "acting_org",
+    "anchor_files_by_name",
     "fleet_devices_frame",
     "fleet_rules",
     "infer_fleet_sessions",

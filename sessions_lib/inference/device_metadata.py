@@ -1,4 +1,4 @@
-"""Device metadata: which devices exist, and how a recording maps to one.
+r"""Device metadata: which devices exist, and how a recording maps to one.
 
 A YAML file (``data/devices.yaml`` for the embedded fleet), documented in the README's "Device
 metadata (devices.yaml)" section:
@@ -18,6 +18,8 @@ metadata (devices.yaml)" section:
         match:
           paths: ["falcon/"]             # gitignore-style, relative to the dataset folder
           identifiers: {ulog.sys_uuid: "0001-falcon"}   # found inside the file by its reader
+        clock:                           # optional: anchors its files without Unix time
+          start_from_file_name: '(?P<year>\d{4})-(?P<month>\d\d)-(?P<day>\d\d)'
 
 The file is parsed by the pydantic models below (one per block, unknown keys refused) and handed
 to the rest of the code as the frozen :class:`DeviceMetadata`. A refusal names the file, the line
@@ -30,6 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType, NoneType
 from typing import Any, get_args
@@ -42,7 +45,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from sessions_lib.errors import InvalidRequestError
 from sessions_lib.inference.rules import DEFAULT_GAP_NS
 from sessions_lib.model.patterns import gitignore_spec
-from sessions_lib.model.timestamps import NS_PER_S
+from sessions_lib.model.timestamps import NS_PER_S, UNIX_EPOCH
 from sessions_lib.model.validation import json_object_text, validate_name
 
 DEVICE_METADATA_FILE = "devices.yaml"
@@ -83,6 +86,32 @@ class MatchBlock(_Block):
         return paths
 
 
+# The named groups a file-name time may have; the first three are required. Times are UTC.
+FILE_NAME_TIME_GROUPS = ("year", "month", "day", "hour", "minute", "second")
+
+
+class ClockBlock(_Block):
+    """``devices[i].clock``: how the device's files whose own clock is not Unix time are anchored."""
+
+    start_from_file_name: str  # a regular expression with named groups FILE_NAME_TIME_GROUPS
+
+    @field_validator("start_from_file_name")
+    @classmethod
+    def _time_pattern(cls, pattern: str) -> str:
+        try:
+            groups = set(re.compile(pattern).groupindex)
+        except re.error as error:
+            raise ValueError(f"not a regular expression: {error}") from None
+        missing = [g for g in FILE_NAME_TIME_GROUPS[:3] if g not in groups]
+        unknown = sorted(groups - set(FILE_NAME_TIME_GROUPS))
+        if missing or unknown:
+            raise ValueError(
+                f"needs the named groups (?P<year>...), (?P<month>...) and (?P<day>...), and may have "
+                f"hour, minute and second; missing {missing}, unknown {unknown}"
+            )
+        return pattern
+
+
 class DeviceBlock(_Block):
     """``devices[i]``: one device."""
 
@@ -92,6 +121,7 @@ class DeviceBlock(_Block):
     attributes: dict[str, Any] = {}
     mission_tags: list[str] = []
     match: MatchBlock = MatchBlock()
+    clock: ClockBlock | None = None
 
     @field_validator("name")
     @classmethod
@@ -136,6 +166,21 @@ class DeviceSpec:
     mission_tags: tuple[str, ...]
     path_patterns: tuple[str, ...]
     identifiers: Mapping[str, str]
+    # Where an unanchored file's start is written in its path (``clock.start_from_file_name``).
+    start_from_file_name: re.Pattern[str] | None = None
+
+    def file_name_start_ns(self, relative_path: str) -> int | None:
+        """The start time (UTC, Unix-epoch ns) the file's path gives by the device's clock rule,
+        or None: no rule, no match, or a match that is no date (``2019-13-45``)."""
+        found = self.start_from_file_name.search(relative_path) if self.start_from_file_name else None
+        if found is None:
+            return None
+        parts = {name: int(value) for name, value in found.groupdict(default="0").items()}
+        try:
+            moment = datetime(**parts, tzinfo=UTC)
+        except ValueError:
+            return None
+        return int((moment - UNIX_EPOCH).total_seconds()) * NS_PER_S
 
     def matches_path(self, relative_path: str) -> bool:
         spec = gitignore_spec("path_patterns", self.path_patterns) if self.path_patterns else None
@@ -166,6 +211,10 @@ class DeviceMetadata:
             if len(candidates) > 1:
                 return None  # ambiguous: reported as unmatched rather than guessed
         return None
+
+    def device(self, device_id: str) -> DeviceSpec | None:
+        """The device of this id, if the metadata lists it."""
+        return next((d for d in self.devices if d.device_id == device_id), None)
 
     def gap_ns(self, device_type: str | None) -> int:
         """The device type's session gap in ns, or the inference default for a type not listed."""
@@ -232,6 +281,7 @@ def _device_spec(device: DeviceBlock) -> DeviceSpec:
         mission_tags=tuple(device.mission_tags),
         path_patterns=tuple(device.match.paths),
         identifiers=MappingProxyType(dict(device.match.identifiers)),
+        start_from_file_name=re.compile(device.clock.start_from_file_name) if device.clock else None,
     )
 
 

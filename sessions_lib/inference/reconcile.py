@@ -25,9 +25,10 @@ from sessions_lib.client import Client
 from sessions_lib.inference.device_metadata import DeviceMetadata
 from sessions_lib.inference.rules import DEVICE_COLUMNS, InferenceRules, InferredSessions, infer_sessions
 from sessions_lib.model.requests import DeviceChanges
+from sessions_lib.model.timestamps import format_ns
 from sessions_lib.model.validation import json_object_text
 from sessions_lib.queries import DEVICE_ACTIVITY
-from sessions_lib.store import devices, files
+from sessions_lib.store import anchors, devices, files
 from sessions_lib.store.inferred import InferredChange, replace_inferred_sessions
 
 
@@ -114,6 +115,45 @@ def remap_file_devices(
             if device_id != file.device_id:
                 changes.append(DeviceChange(file.file_id, file.relative_path, file.device_id, device_id))
         files.set_file_devices(tx, org_id, [(c.file_id, c.after) for c in changes], now, user)
+        return tuple(changes)
+
+    return client.catalog.transaction(work)
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorChange:
+    """A file anchored by its device's clock rule: its start as its path gives it."""
+
+    file_id: str
+    relative_path: str
+    start_ns: int
+
+    def __str__(self) -> str:
+        return f"{self.relative_path}: starts {format_ns(self.start_ns)}"
+
+
+def anchor_files_by_name(
+    client: Client, org_id: str, metadata: DeviceMetadata, dataset_ids: Sequence[str]
+) -> tuple[AnchorChange, ...]:
+    """Anchor each file of the datasets whose own clock is not Unix time, and whose device has a
+    clock rule (``clock.start_from_file_name``) that finds a date in its path, so that its earliest
+    time is that date; in one transaction. Files anchored so already are left alone.
+
+    The rule is the metadata's: it wins over an anchor set by hand for the files it matches, on
+    every run. Files whose reader found Unix time (GPS-anchored logs among them) are never touched.
+    """
+    now, user = client.now(), client.user
+
+    def work(tx: Tx) -> tuple[AnchorChange, ...]:
+        changes = []
+        for file in anchors.unanchored_files(tx, org_id, list(dataset_ids)):
+            spec = metadata.device(file.device_id)
+            start_ns = spec.file_name_start_ns(file.relative_path) if spec else None
+            if start_ns is None or file.timeline_offset_ns == start_ns - file.clock_start_ns:
+                continue
+            offset = start_ns - file.clock_start_ns
+            anchors.set_timeline_offset(tx, org_id, file.file_id, offset, None, now, user)
+            changes.append(AnchorChange(file.file_id, file.relative_path, start_ns))
         return tuple(changes)
 
     return client.catalog.transaction(work)

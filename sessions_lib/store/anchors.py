@@ -72,6 +72,38 @@ WHERE org_id = $org_id AND file_id = $file_id
 
 
 @dataclass(frozen=True, slots=True)
+class UnanchoredFile:
+    """A file of a device whose clock its reader found not to be Unix time (anchored since by a
+    user or not), with its earliest time in its own clock."""
+
+    file_id: str
+    relative_path: str
+    device_id: str
+    timeline_offset_ns: int | None
+    clock_start_ns: int
+
+
+# The files of the datasets of the table `wanted` (dataset_id) that have a device and a time span,
+# and whose reader found no Unix time: unanchored, or anchored by a user.
+_UNANCHORED_FILES = """
+SELECT f.file_id, f.relative_path, f.device_id, f.timeline_offset_ns,
+       min(tp.min_wall_ns) - coalesce(f.timeline_offset_ns, 0) AS clock_start_ns
+FROM files AS f
+JOIN topic_partitions AS tp ON tp.org_id = f.org_id AND tp.file_id = f.file_id
+WHERE f.org_id = $org_id AND f.dataset_id IN (SELECT dataset_id FROM wanted) AND f.device_id IS NOT NULL
+  AND (f.anchored IS FALSE OR f.timeline_offset_ns IS NOT NULL) AND tp.min_wall_ns IS NOT NULL
+GROUP BY ALL
+ORDER BY f.relative_path, f.file_id
+"""
+
+
+def unanchored_files(tx: Tx, org_id: str, dataset_ids: list[str]) -> list[UnanchoredFile]:
+    """The files of the datasets whose own clock is not Unix time, by path."""
+    with tx.table("wanted", dataset_id=dataset_ids):
+        return tx.records(UnanchoredFile, _UNANCHORED_FILES, org_id=org_id)
+
+
+@dataclass(frozen=True, slots=True)
 class _Partition:
     topic_part_id: str
     min_wall_ns: int | None

@@ -23,6 +23,7 @@ def test_defs_resolves_every_asset_check_job_schedule_and_sensor():
         "device_metadata",
         "topic_extents",
         "file_devices",
+        "file_clocks",
         "inferred_sessions",
         "session_contributions",
         "catalog_maintenance",
