@@ -8,12 +8,14 @@ exactly as ``Session`` does:
 
 - ``session_bounds``: ``session_id``, ``min_timestamp_ns``, ``max_timestamp_ns`` recomputed from
   the contributions (sessions without contributions have no row);
-- ``session_files``: one row per contribution with its file, its optional range and its
-  wall-clock window (``window_min_ns``, ``window_max_ns``);
+- ``session_files``: one row per contribution with its file, its optional range, its window
+  (``window_min_ns``, ``window_max_ns``) and whether the file is ``anchored``;
 - ``session_topics``: ``session_id``, ``topic_id``, ``name``: topics with an extent overlapping
   their file's contribution window (``list_topics``);
 - ``device_sessions``: ``device_id``, ``device_name``, and each session it is attached to, with
-  its stored bounds.
+  its stored bounds;
+- ``session_anchored``: ``session_id``, ``anchored``: true when every file the session holds has
+  Unix-epoch time (a session without files too); an unanchored session's times are relative.
 
 The catalog's tables stay reachable as ``lake.<table>`` for anything else; they hold every org's
 rows, so filter on ``org_id`` there.
@@ -38,6 +40,7 @@ VIEWS: dict[str, str] = {
     "session_topics": with_rules(_ORG_CONTRIBUTIONS)
     + "SELECT session_id, topic_id, name FROM session_topics",
     "device_sessions": query_sql("views/device_sessions"),
+    "session_anchored": query_sql("views/session_anchored"),
 }
 
 
