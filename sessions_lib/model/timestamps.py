@@ -75,7 +75,9 @@ def relative_time(timestamp_ns: int, digits: int = 3) -> str:
     ('t+01:02:03', 't-1d00:00:00.0')
     """
     if not 0 <= digits <= 9:
-        raise InvalidRequestError(f"digits of a relative time must be 0 to 9 (to the nanosecond), got {digits}")
+        raise InvalidRequestError(
+            f"digits of a relative time must be 0 to 9 (to the nanosecond), got {digits}"
+        )
     sign = "-" if timestamp_ns < 0 else "+"
     seconds, fraction_ns = divmod(abs(timestamp_ns), NS_PER_S)
     days, seconds = divmod(seconds, S_PER_DAY)

@@ -87,9 +87,9 @@ def sessions_frame(
     Columns: ``session_id, name, origin, min_timestamp_ns, max_timestamp_ns, device_ids,
     file_count, topic_count, anchored, start, end``. ``anchored`` is the ``session_anchored`` view:
     false when a file the session holds is not Unix-epoch time. Sessions without contributions
-    have null bounds and come last. Filters (all optional, combined): attached to ``device_id``; ``name_contains``
-    (case-insensitive); overlapping the closed window ``[start_ns, end_ns]`` (either side may be
-    left open; a session without bounds overlaps nothing).
+    have null bounds and come last. Filters (all optional, combined): attached to ``device_id``;
+    ``name_contains`` (case-insensitive); overlapping the closed window ``[start_ns, end_ns]``
+    (either side may be left open; a session without bounds overlaps nothing).
 
     >>> sessions_frame(device_id="dv_falcon", start_ns=t0).select("name", "start").collect()  # doctest: +SKIP
     """
@@ -159,9 +159,9 @@ def topic_extents_frame(
     min_timestamp, max_timestamp, unix_epoch_offset_ns`` (as stored), ``min_wall_ns, max_wall_ns``
     (wall clock = stored + offset), ``window_min_ns, window_max_ns`` (its file's contribution window),
     ``in_window`` (the extent overlaps that window, closed intervals: the ``list_topics`` rule),
-    ``anchored`` (its file's) and ``start``/``end``. The topic is in ``list_topics()`` exactly when some row has ``in_window``.
-    An unknown session or topic name raises ``NotFoundError``; a known topic the session's files do
-    not carry gives no rows.
+    ``anchored`` (its file's) and ``start``/``end``. The topic is in ``list_topics()`` exactly when
+    some row has ``in_window``. An unknown session or topic name raises ``NotFoundError``; a known
+    topic the session's files do not carry gives no rows.
 
     >>> topic_extents_frame("se_0123456789abcdef", "/camera").filter(pl.col("in_window"))  # doctest: +SKIP
     """

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import duckdb
 
-from sessions_lib.catalog import LAKE
+from sessions_lib.catalog import LAKE, Tx
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.queries import query_sql, with_rules
 
@@ -53,3 +53,23 @@ def connect(org_id: str | None = None, roboto_client: Client | None = None) -> d
     for name, sql in VIEWS.items():
         connection.execute(f"CREATE TEMP VIEW {name} AS {sql.replace('$org_id', literal)}")
     return connection
+
+
+def anchored_sessions(
+    org_id: str | None = None, roboto_client: Client | None = None, session_id: str | None = None
+) -> dict[str, bool]:
+    """Whether each session of the org (or only ``session_id``) is anchored: the
+    ``session_anchored`` view, read in one catalog transaction rather than on a connection of its
+    own, for surfaces that hold ``Session`` objects (``sessions show``, the summary).
+
+    >>> anchored_sessions(session_id="se_0123456789abcdef")  # doctest: +SKIP
+    {'se_0123456789abcdef': False}
+    """
+    client = resolve_client(roboto_client)
+    org = client.resolve_org(org_id, "org_id")
+    sql = f"SELECT * FROM ({VIEWS['session_anchored']}) WHERE $session_id IS NULL OR session_id = $session_id"
+
+    def read(tx: Tx) -> dict[str, bool]:
+        return dict(tx.rows(sql, org_id=org, session_id=session_id))
+
+    return client.catalog.read(read)
