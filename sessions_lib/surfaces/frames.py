@@ -89,7 +89,8 @@ def sessions_frame(
     false when a file the session holds is not Unix-epoch time. Sessions without contributions
     have null bounds and come last. Filters (all optional, combined): attached to ``device_id``;
     ``name_contains`` (case-insensitive); overlapping the closed window ``[start_ns, end_ns]``
-    (either side may be left open; a session without bounds overlaps nothing).
+    (either side may be left open; a session without bounds overlaps nothing). The window is wall
+    clock: an unanchored session is never in it.
 
     >>> sessions_frame(device_id="dv_falcon", start_ns=t0).select("name", "start").collect()  # doctest: +SKIP
     """

@@ -340,6 +340,10 @@ def test_frames_say_which_sessions_and_files_are_anchored(shared: Client):
     with connect(roboto_client=client) as con:
         assert dict(con.sql("SELECT session_id, anchored FROM session_anchored").fetchall()) == expected
 
+    # A time window is wall clock: unanchored sessions are never in it, whatever their ns.
+    windowed = sessions_frame(end_ns=t0 + 3600 * SECOND_NS, roboto_client=client).collect()
+    assert set(windowed["session_id"]) == {ids["wall"], ids["unknown"]}
+
     contributions = contributions_frame(roboto_client=client).collect()
     assert {(r["file_id"], r["anchored"]) for r in contributions.iter_rows(named=True)} == set(
         file_anchored.items()

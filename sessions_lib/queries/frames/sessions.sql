@@ -5,7 +5,9 @@
 -- the topic count reads the org-scoped session_topics view of surfaces.sql. Reading the tables
 -- rather than recomputing through the views halves the DuckLake scans of a `sessions list`. Every
 -- filter is optional (a null variable keeps every row): attached to a device, name containing a
--- string (case-insensitive), overlapping the closed window [start_ns, end_ns].
+-- string (case-insensitive), overlapping the closed window [start_ns, end_ns]. That window is
+-- wall-clock time: an unanchored session, whose times count from its recording's own zero, is
+-- never in it.
 SELECT s.session_id, s.name, s.origin, s.min_timestamp_ns, s.max_timestamp_ns,
        coalesce(d.device_ids, []::VARCHAR[]) AS device_ids,
        coalesce(f.file_count, 0)::BIGINT AS file_count,
@@ -27,4 +29,5 @@ WHERE s.org_id = getvariable('org_id')
        OR contains(lower(s.name), lower(getvariable('name_contains'))))
   AND (getvariable('start_ns') IS NULL OR s.max_timestamp_ns >= getvariable('start_ns'))
   AND (getvariable('end_ns') IS NULL OR s.min_timestamp_ns <= getvariable('end_ns'))
+  AND (getvariable('start_ns') IS NULL AND getvariable('end_ns') IS NULL OR a.anchored)
 ORDER BY s.min_timestamp_ns NULLS LAST, s.session_id
