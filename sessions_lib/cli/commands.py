@@ -263,7 +263,8 @@ def run_sql(
 ) -> None:
     """Run a read-only DuckDB query on the catalog (QUERY, or SQL piped on stdin).
 
-    The org's views: session_bounds, session_files, session_topics, device_sessions. Tables: lake.<table>.
+    The org's views: session_bounds, session_files, session_topics, device_sessions, session_anchored.
+    Tables: lake.<table>.
     """
     import duckdb
 

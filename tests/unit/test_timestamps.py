@@ -18,7 +18,9 @@ from sessions_lib.errors import InvalidRequestError
 from sessions_lib.model import timestamps
 from sessions_lib.model.timestamps import NS_PER_MS, NS_PER_S, format_ns, iso_ns, relative_time
 
-RELATIVE = re.compile(r"t(?P<sign>[+-])(?:(?P<days>[1-9]\d*)d)?(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)(?:\.(?P<f>\d+))?")
+RELATIVE = re.compile(
+    r"t(?P<sign>[+-])(?:(?P<days>[1-9]\d*)d)?(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)(?:\.(?P<f>\d+))?"
+)
 INT64 = st.integers(-(2**63), 2**63 - 1)
 
 
