@@ -187,7 +187,7 @@ def _draw_fleet(
     tail = f" · {_count(fleet.session_count, 'session')} · {span}"
     head = f"Sessions per device · org {org}"
     if axis.relative:
-        head = f"Unanchored sessions per device, each from its recording's start · org {org}"
+        head = f"Unanchored sessions per device (relative time) · org {org}"
     _title(axes, text, head, tail, axis.width_px, _LEGEND_PX + _CUT_LABEL_PX + 4)
     origins = {origin for row in fleet.rows for origin in row.sessions["origin"].to_list()}
     handles = [
