@@ -8,7 +8,8 @@ echo 'SELECT * FROM session_bounds' | sessions sql --catalog /srv/fleet
 Conventions a shell user can rely on:
 
 - results go to stdout (a table, or with ``--json`` only JSON: timestamps as integer Unix-epoch
-  nanoseconds plus ISO-8601 UTC strings); errors and progress go to stderr;
+  nanoseconds plus ISO-8601 UTC strings; an unanchored session or file, ``"anchored": false``,
+  has relative strings ``t+HH:MM:SS...`` instead); errors and progress go to stderr;
 - exit 0 on success, 1 when the library refuses or fails (``error: <message>`` on stderr), 2 for
   bad arguments (typer's usage error);
 - only ``ingest`` and ``run`` create a catalog; every other command refuses a folder without one,
@@ -37,6 +38,7 @@ from sessions_lib.cli.output import (
     print_json,
     print_table,
     record_json,
+    session_anchored,
     session_devices,
     session_files,
     session_topics,
@@ -148,7 +150,8 @@ def list_sessions(
             "name": row["name"],
             "origin": row["origin"],
             "device_ids": list(row["device_ids"] or []),
-            **bounds_json("", row["min_timestamp_ns"], row["max_timestamp_ns"]),
+            "anchored": row["anchored"],
+            **bounds_json("", row["min_timestamp_ns"], row["max_timestamp_ns"], row["anchored"]),
             "file_count": row["file_count"],
             "topic_count": row["topic_count"],
         }
@@ -166,8 +169,8 @@ def list_sessions(
                     s["name"],
                     s["session_id"],
                     s["device_ids"],
-                    format_ns(s["min_timestamp_ns"]),
-                    format_ns(s["max_timestamp_ns"]),
+                    format_ns(s["min_timestamp_ns"], s["anchored"]),
+                    format_ns(s["max_timestamp_ns"], s["anchored"]),
                     s["file_count"],
                     s["topic_count"],
                 )
@@ -190,7 +193,7 @@ def show(
     with command(catalog) as client:
         session = Session.from_id(session_id, org, client)
         detail = {
-            **record_json(session.record),
+            **record_json(session.record, session_anchored(session_id, org, client)),
             "devices": session_devices(session, client),
             "files": session_files(session.session_id, session.org_id, client),
             "topics": session_topics(session),
@@ -239,7 +242,8 @@ def files(
     org: OrgOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The session's files: each contribution's optional range and its wall-clock window."""
+    """The session's files: each contribution's optional range and its window (relative time for an
+    unanchored file)."""
     with command(catalog) as client:
         found = session_files(session_id, org, client)
     if as_json:
@@ -259,7 +263,8 @@ def run_sql(
 ) -> None:
     """Run a read-only DuckDB query on the catalog (QUERY, or SQL piped on stdin).
 
-    The org's views: session_bounds, session_files, session_topics, device_sessions. Tables: lake.<table>.
+    The org's views: session_bounds, session_files, session_topics, device_sessions, session_anchored.
+    Tables: lake.<table>.
     """
     import duckdb
 
@@ -314,7 +319,8 @@ def create(
 
     with command(catalog) as client:
         session = Session.create(name, device or [], org, client, description=description, tags=tag or [])
-        detail = {**record_json(session.record), "device_ids": list(session.list_devices())}
+        # A new session holds no files: it is anchored.
+        detail = {**record_json(session.record, anchored=True), "device_ids": list(session.list_devices())}
     if as_json:
         print_json(detail)
     else:
@@ -352,7 +358,8 @@ def add(
 
     with command(catalog) as client:
         session = Session.from_id(session_id, org, client).add_file(file_id, range_min, range_max)
-    _report_bounds(session, as_json)
+        anchored = session_anchored(session_id, org, client)
+    _report_bounds(session, anchored, as_json)
 
 
 @app.command()
@@ -368,7 +375,8 @@ def remove(
 
     with command(catalog) as client:
         session = Session.from_id(session_id, org, client).remove_files(file_ids)
-    _report_bounds(session, as_json)
+        anchored = session_anchored(session_id, org, client)
+    _report_bounds(session, anchored, as_json)
 
 
 @app.command()
@@ -411,34 +419,37 @@ def anchor(
             file.set_start_time(start)
         spans = [span for t in file.list_topics() for span in t.wall_spans]
     window = (min(lo for lo, _ in spans), max(hi for _, hi in spans)) if spans else (None, None)
+    anchored = file.anchored is not False
     if as_json:
         print_json(
             {
                 "file_id": file.file_id,
                 "anchored": file.anchored,
                 "timeline_offset_ns": file.timeline_offset_ns,
-                **bounds_json("window_", *window),
+                **bounds_json("window_", *window, anchored),
             }
         )
     else:
         console.print(
             f"file {file.file_id} ({file.relative_path}): clock zero at "
-            f"{format_ns(file.timeline_offset_ns)}, {format_ns(window[0])} .. {format_ns(window[1])}",
+            f"{format_ns(file.timeline_offset_ns)}, "
+            f"{format_ns(window[0], anchored)} .. {format_ns(window[1], anchored)}",
             highlight=False,
             markup=False,
         )
 
 
-def _report_bounds(session: Session, as_json: bool) -> None:
+def _report_bounds(session: Session, anchored: bool, as_json: bool) -> None:
     if as_json:
         print_json(
             {
                 "session_id": session.session_id,
-                **bounds_json("", session.min_timestamp_ns, session.max_timestamp_ns),
+                "anchored": anchored,
+                **bounds_json("", session.min_timestamp_ns, session.max_timestamp_ns, anchored),
             }
         )
     else:
-        print_bounds(session)
+        print_bounds(session, anchored)
 
 
 def _check_width(width_px: int) -> int:

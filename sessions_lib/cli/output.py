@@ -1,4 +1,9 @@
-"""How results look: rich tables for people, JSON for machines (timestamps as int ns and ISO)."""
+"""How results look: rich tables for people, JSON for machines (timestamps as int ns and ISO).
+
+Times of unanchored sessions and files (``"anchored": false``: a boot-relative or simulated clock)
+are shown as relative time, ``t+00:03:11.000`` in tables and ``t+00:03:11.000000000`` in JSON,
+never as 1970 dates; their ``*_timestamp_ns`` integers stay as stored.
+"""
 
 from __future__ import annotations
 
@@ -82,16 +87,17 @@ def print_table(title: str, table: Table) -> None:
     out.print(table)
 
 
-def bounds_json(prefix: str, min_ns: int | None, max_ns: int | None) -> dict[str, Any]:
+def bounds_json(prefix: str, min_ns: int | None, max_ns: int | None, anchored: bool) -> dict[str, Any]:
+    """The bounds as int ns and as strings: ISO UTC when anchored, else relative ``t+...``."""
     return {
         f"{prefix}min_timestamp_ns": min_ns,
         f"{prefix}max_timestamp_ns": max_ns,
-        f"{prefix}start": iso_ns(min_ns),
-        f"{prefix}end": iso_ns(max_ns),
+        f"{prefix}start": iso_ns(min_ns, anchored),
+        f"{prefix}end": iso_ns(max_ns, anchored),
     }
 
 
-def record_json(record: SessionRecord) -> dict[str, Any]:
+def record_json(record: SessionRecord, anchored: bool) -> dict[str, Any]:
     return {
         "session_id": record.session_id,
         "name": record.name,
@@ -100,7 +106,8 @@ def record_json(record: SessionRecord) -> dict[str, Any]:
         "description": record.description,
         "tags": list(record.tags),
         "metadata": dict(record.metadata),
-        **bounds_json("", record.min_timestamp_ns, record.max_timestamp_ns),
+        "anchored": anchored,
+        **bounds_json("", record.min_timestamp_ns, record.max_timestamp_ns, anchored),
         "created": iso_datetime(record.created),
         "created_by": record.created_by,
         "modified": iso_datetime(record.modified),
@@ -124,8 +131,20 @@ def session_topics(session: Session) -> list[dict[str, Any]]:
     return [{"topic_id": topic.topic_id, "name": topic.name} for topic in session.list_topics()]
 
 
+def session_anchored(session_id: str, org: str | None, client: Client) -> bool:
+    """Whether the session is anchored (the ``session_anchored`` view); an unknown one is not found."""
+    from sessions_lib.errors import NotFoundError
+    from sessions_lib.surfaces.sql import anchored_sessions
+
+    found = anchored_sessions(org, client, session_id)
+    if session_id not in found:
+        raise NotFoundError("session", session_id, client.resolve_org(org, "org_id"))
+    return found[session_id]
+
+
 def session_files(session_id: str, org: str | None, client: Client) -> list[dict[str, Any]]:
-    """The session's contributions with their files and wall-clock windows, in ``list_files`` order.
+    """The session's contributions with their files and windows, in ``list_files`` order; each
+    file says whether it is ``anchored`` (its window's strings are relative when not).
 
     The rows of the ``session_files`` view (its rules, scoped to this one session), read on the
     client's catalog like the rest of a command: no second connection, no polars.
@@ -136,7 +155,7 @@ def session_files(session_id: str, org: str | None, client: Client) -> list[dict
     org_id = client.resolve_org(org, "org_id")
     columns = (
         "file_id, relative_path, dataset_id, device_id, range_min_timestamp_ns, range_max_timestamp_ns, "
-        "window_min_ns, window_max_ns"
+        "window_min_ns, window_max_ns, anchored"
     )
     view = query_sql("views/session_files")
     sql = with_rules(ONE_SESSION) + f"SELECT {columns} FROM ({view}) ORDER BY file_id"
@@ -153,11 +172,20 @@ def session_files(session_id: str, org: str | None, client: Client) -> list[dict
             "device_id": device_id,
             "range_min_timestamp_ns": range_min,
             "range_max_timestamp_ns": range_max,
-            **bounds_json("window_", window_min, window_max),
+            "anchored": anchored,
+            **bounds_json("window_", window_min, window_max, anchored),
         }
-        for file_id, relative_path, dataset_id, device_id, range_min, range_max, window_min, window_max in (
-            client.catalog.read(read)
-        )
+        for (
+            file_id,
+            relative_path,
+            dataset_id,
+            device_id,
+            range_min,
+            range_max,
+            window_min,
+            window_max,
+            anchored,
+        ) in client.catalog.read(read)
     ]
 
 
@@ -171,8 +199,8 @@ def files_table(files: list[dict[str, Any]]) -> Table:
                 f["file_id"],
                 f["device_id"],
                 "whole file" if f["range_min_timestamp_ns"] is None else "range",
-                format_ns(f["window_min_timestamp_ns"]),
-                format_ns(f["window_max_timestamp_ns"]),
+                format_ns(f["window_min_timestamp_ns"], f["anchored"]),
+                format_ns(f["window_max_timestamp_ns"], f["anchored"]),
             )
             for f in files
         ),
@@ -183,10 +211,10 @@ def topics_table(topics: list[dict[str, Any]]) -> Table:
     return make_table(["topic", "id"], ((t["name"], t["topic_id"]) for t in topics))
 
 
-def print_bounds(session: Session) -> None:
+def print_bounds(session: Session, anchored: bool) -> None:
     console.print(
-        f"session {session.session_id}: {format_ns(session.min_timestamp_ns)} .. "
-        f"{format_ns(session.max_timestamp_ns)} "
+        f"session {session.session_id}: {format_ns(session.min_timestamp_ns, anchored)} .. "
+        f"{format_ns(session.max_timestamp_ns, anchored)} "
         f"(min_timestamp_ns={session.min_timestamp_ns}, max_timestamp_ns={session.max_timestamp_ns})",
         highlight=False,
         markup=False,

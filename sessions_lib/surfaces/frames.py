@@ -10,6 +10,9 @@ filters and limits down into DuckDB, and each ``collect()`` reads the catalog as
 errors met there are DuckDB's own). Such a frame keeps its own DuckDB connection, closed when the
 frame is garbage-collected. Small answers (one session's files and topics) are plain ``DataFrame``
 objects. Times are Unix-epoch ns; ``start`` and ``end`` are the same instants as UTC datetimes.
+Rows of unanchored sessions or files (``anchored`` false: a boot-relative or simulated clock) hold
+ns from their recording's own zero: their ``start``/``end`` are null, not 1970 dates, and
+``format_ns(ns, anchored=False)`` shows their times as ``t+HH:MM:SS.mmm``.
 :class:`OrgFrames` asks several of these questions over one connection, and answers the sessions
 one as plain rows too (:meth:`OrgFrames.sessions_rows`, for printing without polars or Arrow).
 
@@ -81,11 +84,13 @@ def sessions_frame(
 ) -> pl.LazyFrame:
     """One row per session of the org, oldest first (by ``min_timestamp_ns``, then ``session_id``).
 
-    Columns: ``session_id, name, origin, min_timestamp_ns, max_timestamp_ns, start, end,
-    device_ids, file_count, topic_count``. Sessions without contributions have null bounds and
-    come last. Filters (all optional, combined): attached to ``device_id``; ``name_contains``
-    (case-insensitive); overlapping the closed window ``[start_ns, end_ns]`` (either side may be
-    left open; a session without bounds overlaps nothing).
+    Columns: ``session_id, name, origin, min_timestamp_ns, max_timestamp_ns, device_ids,
+    file_count, topic_count, anchored, start, end``. ``anchored`` is the ``session_anchored`` view:
+    false when a file the session holds is not Unix-epoch time. Sessions without contributions
+    have null bounds and come last. Filters (all optional, combined): attached to ``device_id``;
+    ``name_contains`` (case-insensitive); overlapping the closed window ``[start_ns, end_ns]``
+    (either side may be left open; a session without bounds overlaps nothing). The window is wall
+    clock: an unanchored session is never in it.
 
     >>> sessions_frame(device_id="dv_falcon", start_ns=t0).select("name", "start").collect()  # doctest: +SKIP
     """
@@ -100,8 +105,9 @@ def sessions_frame(
 def contributions_frame(org_id: str | None = None, *, roboto_client: Client | None = None) -> pl.LazyFrame:
     """Every contribution of the org: the ``session_files`` view plus ``start``/``end`` datetimes.
 
-    One row per (session, file) with the file's dataset, path and device, its optional range and its
-    wall-clock contribution window (``window_min_ns``, ``window_max_ns``); by session, then file.
+    One row per (session, file) with the file's dataset, path and device, its optional range, its
+    contribution window (``window_min_ns``, ``window_max_ns``) and whether the file is
+    ``anchored``; by session, then file.
 
     >>> contributions_frame().filter(pl.col("range_min_timestamp_ns").is_not_null())  # doctest: +SKIP
     """
@@ -113,8 +119,8 @@ def session_files_frame(
 ) -> pl.DataFrame:
     """One session's contributions (the ``session_files`` view rows, in ``list_files`` order).
 
-    ``start``/``end`` are the contribution window as UTC datetimes. An unknown session, or another
-    org's, raises ``NotFoundError``.
+    ``start``/``end`` are the contribution window as UTC datetimes (null for an unanchored file).
+    An unknown session, or another org's, raises ``NotFoundError``.
 
     >>> session_files_frame("se_0123456789abcdef").select("relative_path", "start", "end")  # doctest: +SKIP
     """
@@ -153,10 +159,10 @@ def topic_extents_frame(
     Columns: ``topic_id, topic_name, file_id, relative_path, partition_key, timeline_source,
     min_timestamp, max_timestamp, unix_epoch_offset_ns`` (as stored), ``min_wall_ns, max_wall_ns``
     (wall clock = stored + offset), ``window_min_ns, window_max_ns`` (its file's contribution window),
-    ``in_window`` (the extent overlaps that window, closed intervals: the ``list_topics`` rule) and
-    ``start``/``end``. The topic is in ``list_topics()`` exactly when some row has ``in_window``.
-    An unknown session or topic name raises ``NotFoundError``; a known topic the session's files do
-    not carry gives no rows.
+    ``in_window`` (the extent overlaps that window, closed intervals: the ``list_topics`` rule),
+    ``anchored`` (its file's) and ``start``/``end``. The topic is in ``list_topics()`` exactly when
+    some row has ``in_window``. An unknown session or topic name raises ``NotFoundError``; a known
+    topic the session's files do not carry gives no rows.
 
     >>> topic_extents_frame("se_0123456789abcdef", "/camera").filter(pl.col("in_window"))  # doctest: +SKIP
     """
@@ -322,10 +328,12 @@ def _catalog_errors() -> Iterator[None]:
 
 
 def _datetimes(min_column: str, max_column: str) -> list[pl.Expr]:
-    """``start``/``end``: the two ns columns as UTC datetimes."""
+    """``start``/``end``: the two ns columns as UTC datetimes where the row is ``anchored``, else
+    null (relative times are not dates)."""
     import polars as pl
 
-    return [
-        pl.from_epoch(pl.col(min_column), time_unit="ns").dt.replace_time_zone("UTC").alias("start"),
-        pl.from_epoch(pl.col(max_column), time_unit="ns").dt.replace_time_zone("UTC").alias("end"),
-    ]
+    def utc(column: str) -> pl.Expr:
+        moment = pl.from_epoch(pl.col(column), time_unit="ns").dt.replace_time_zone("UTC")
+        return pl.when(pl.col("anchored")).then(moment)
+
+    return [utc(min_column).alias("start"), utc(max_column).alias("end")]

@@ -8,12 +8,14 @@ exactly as ``Session`` does:
 
 - ``session_bounds``: ``session_id``, ``min_timestamp_ns``, ``max_timestamp_ns`` recomputed from
   the contributions (sessions without contributions have no row);
-- ``session_files``: one row per contribution with its file, its optional range and its
-  wall-clock window (``window_min_ns``, ``window_max_ns``);
+- ``session_files``: one row per contribution with its file, its optional range, its window
+  (``window_min_ns``, ``window_max_ns``) and whether the file is ``anchored``;
 - ``session_topics``: ``session_id``, ``topic_id``, ``name``: topics with an extent overlapping
   their file's contribution window (``list_topics``);
 - ``device_sessions``: ``device_id``, ``device_name``, and each session it is attached to, with
-  its stored bounds.
+  its stored bounds;
+- ``session_anchored``: ``session_id``, ``anchored``: true when every file the session holds has
+  Unix-epoch time (a session without files too); an unanchored session's times are relative.
 
 The catalog's tables stay reachable as ``lake.<table>`` for anything else; they hold every org's
 rows, so filter on ``org_id`` there.
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import duckdb
 
-from sessions_lib.catalog import LAKE
+from sessions_lib.catalog import LAKE, Tx
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.queries import query_sql, with_rules
 
@@ -38,6 +40,7 @@ VIEWS: dict[str, str] = {
     "session_topics": with_rules(_ORG_CONTRIBUTIONS)
     + "SELECT session_id, topic_id, name FROM session_topics",
     "device_sessions": query_sql("views/device_sessions"),
+    "session_anchored": query_sql("views/session_anchored"),
 }
 
 
@@ -50,3 +53,23 @@ def connect(org_id: str | None = None, roboto_client: Client | None = None) -> d
     for name, sql in VIEWS.items():
         connection.execute(f"CREATE TEMP VIEW {name} AS {sql.replace('$org_id', literal)}")
     return connection
+
+
+def anchored_sessions(
+    org_id: str | None = None, roboto_client: Client | None = None, session_id: str | None = None
+) -> dict[str, bool]:
+    """Whether each session of the org (or only ``session_id``) is anchored: the
+    ``session_anchored`` view, read in one catalog transaction rather than on a connection of its
+    own, for surfaces that hold ``Session`` objects (``sessions show``, the summary).
+
+    >>> anchored_sessions(session_id="se_0123456789abcdef")  # doctest: +SKIP
+    {'se_0123456789abcdef': False}
+    """
+    client = resolve_client(roboto_client)
+    org = client.resolve_org(org_id, "org_id")
+    sql = f"SELECT * FROM ({VIEWS['session_anchored']}) WHERE $session_id IS NULL OR session_id = $session_id"
+
+    def read(tx: Tx) -> dict[str, bool]:
+        return dict(tx.rows(sql, org_id=org, session_id=session_id))
+
+    return client.catalog.read(read)

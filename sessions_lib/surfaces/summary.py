@@ -2,7 +2,8 @@
 
 Two shapes of one summary: ``summarize`` writes one line per session (``sessions summary``),
 ``summarize_by_device`` groups the sessions under their devices (the main job's report). Both walk
-the Session API and end each session's line the same way: its bounds, file and topic counts.
+the Session API and end each session's line the same way: its bounds, file and topic counts. An
+unanchored session's bounds are relative time (``t+00:03:11.000``), never 1970 dates.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sessions_lib.api.device import Device
 from sessions_lib.api.session import Session
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.model.timestamps import format_ns
+from sessions_lib.surfaces.sql import anchored_sessions
 
 
 def summarize(org_id: str | None = None, roboto_client: Client | None = None) -> str:
@@ -58,9 +60,11 @@ class _SessionFacts:
     device_ids: list[str]
     file_count: int
     topic_count: int
+    anchored: bool
 
     def bounds_and_counts(self) -> str:
-        bounds = f"{format_ns(self.session.min_timestamp_ns)} .. {format_ns(self.session.max_timestamp_ns)}"
+        lo, hi = self.session.min_timestamp_ns, self.session.max_timestamp_ns
+        bounds = f"{format_ns(lo, self.anchored)} .. {format_ns(hi, self.anchored)}"
         return f"{bounds}  {self.file_count} file(s), {self.topic_count} topic(s)"
 
 
@@ -70,10 +74,12 @@ def _oldest_first(facts: _SessionFacts) -> tuple[bool, int]:
 
 
 def _session_facts(org_id: str | None, client: Client) -> Iterator[_SessionFacts]:
+    anchored = anchored_sessions(org_id, client)
     for session in Session.for_org(org_id, roboto_client=client):
         yield _SessionFacts(
             session,
             list(session.list_devices()),
             sum(1 for _ in session.list_files()),
             sum(1 for _ in session.list_topics()),
+            anchored.get(session.session_id, True),  # a session made since: no files read as unanchored
         )

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from pipelines.cli import app
 from sessions_lib import (
     Client,
+    Dataset,
     RecordedTopic,
     Session,
     register_dataset,
@@ -274,6 +275,79 @@ def test_tables_for_people(fleet: Fleet):
     assert "2 file(s)" in ok("files", fleet.formation, "--catalog", fleet.catalog)
 
 
+# -- relative time: unanchored sessions and files ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Clocks:
+    """A catalog with a wall-clock session and an unanchored one (a boot clock: 191 s to 251 s)."""
+
+    catalog: Path
+    wall: str
+    boot: str
+    boot_file: str
+    wall_file: str
+
+
+@pytest.fixture(scope="module")
+def clocks(tmp_path_factory: pytest.TempPathFactory) -> Clocks:
+    catalog = tmp_path_factory.mktemp("clocks") / "catalog"
+    client = Client(catalog, user="tester", org_ids=[ORG])
+    dataset = Dataset.create("bench", roboto_client=client)
+    wall_file = dataset.register_file("wall.mcap", [RecordedTopic("/imu", spans=((T0, T0 + 60 * S),))])
+    boot_file = dataset.register_file(
+        "boot.ulg", [RecordedTopic("/imu", spans=((191 * S, 251 * S),))], anchored=False
+    )
+    wall = Session.create("wall-run", roboto_client=client).add_file(wall_file.file_id)
+    boot = Session.create("boot-run", roboto_client=client).add_file(boot_file.file_id)
+    client.catalog.close()
+    return Clocks(catalog, wall.session_id, boot.session_id, boot_file.file_id, wall_file.file_id)
+
+
+def test_unanchored_sessions_show_relative_time_in_json(clocks: Clocks):
+    listed = {s["session_id"]: s for s in ok_json("list", "--catalog", clocks.catalog)}
+    boot, wall = listed[clocks.boot], listed[clocks.wall]
+    assert (boot["anchored"], wall["anchored"]) == (False, True)
+    assert (boot["min_timestamp_ns"], boot["max_timestamp_ns"]) == (191 * S, 251 * S)  # as stored
+    assert (boot["start"], boot["end"]) == ("t+00:03:11.000000000", "t+00:04:11.000000000")
+    assert (wall["start"], wall["end"]) == (
+        "2026-04-23T00:00:00.000000000Z",
+        "2026-04-23T00:01:00.000000000Z",
+    )
+    shown = ok_json("show", clocks.boot, "--catalog", clocks.catalog)
+    assert (shown["anchored"], shown["start"], shown["end"]) == (False, boot["start"], boot["end"])
+    assert ok_json("show", clocks.wall, "--catalog", clocks.catalog)["anchored"] is True
+    (held,) = ok_json("files", clocks.boot, "--catalog", clocks.catalog)
+    assert (held["file_id"], held["anchored"]) == (clocks.boot_file, False)
+    assert (held["window_start"], held["window_end"]) == (boot["start"], boot["end"])
+
+
+def test_unanchored_sessions_show_relative_time_for_people(clocks: Clocks):
+    for args in (["list"], ["show", clocks.boot], ["files", clocks.boot], ["summary"]):
+        out = ok(*args, "--catalog", clocks.catalog)
+        assert "t+00:03:11.000" in out and "t+00:04:11.000" in out, args
+        assert "1970" not in out, args
+    assert "2026-04-23T00:00:00.000Z" in ok("summary", "--catalog", clocks.catalog)
+
+
+def test_changing_an_unanchored_session_prints_relative_bounds(clocks: Clocks):
+    catalog = clocks.catalog
+    session_id = ok("create", "by-hand", "--catalog", catalog).strip()
+    added = ok_json(
+        "add", session_id, clocks.boot_file, "--min", 200 * S, "--max", 210 * S, "--catalog", catalog
+    )
+    assert added == {
+        "session_id": session_id,
+        "anchored": False,
+        "min_timestamp_ns": 200 * S,
+        "max_timestamp_ns": 210 * S,
+        "start": "t+00:03:20.000000000",
+        "end": "t+00:03:30.000000000",
+    }
+    out = ok("remove", session_id, clocks.wall_file, "--catalog", catalog)  # not held: nothing changes
+    assert "t+00:03:20.000 .. t+00:03:30.000" in out
+
+
 # -- sql --------------------------------------------------------------------------------------
 
 
@@ -365,6 +439,7 @@ def test_add_and_remove_print_the_new_bounds(writable: Fleet):
         removed = ok_json("remove", session_id, fleet.flight, fleet.gps_log, "--catalog", catalog)
         assert removed == {
             "session_id": session_id,
+            "anchored": True,
             **dict.fromkeys(["min_timestamp_ns", "max_timestamp_ns", "start", "end"]),
         }
         assert list(Session.from_id(session_id, roboto_client=client).list_files()) == []

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from sessions_lib import (
     Client,
+    Dataset,
     Device,
+    File,
     NotFoundError,
     RecordedTopic,
     Session,
@@ -31,6 +33,7 @@ from sessions_lib.surfaces.frames import (
     sessions_frame,
     topic_extents_frame,
 )
+from sessions_lib.surfaces.sql import connect
 from tests.conftest import EPOCH_2026_NS, SECOND_NS, Recordings
 
 spans = st.tuples(st.integers(0, 100), st.integers(0, 30)).map(lambda s: (s[0], s[0] + s[1]))
@@ -179,7 +182,7 @@ def test_sessions_frame_columns_and_order(client: Client, fleet):
     rows = frame.collect()
     assert rows.columns == [
         "session_id", "name", "origin", "min_timestamp_ns", "max_timestamp_ns",
-        "device_ids", "file_count", "topic_count", "start", "end",
+        "device_ids", "file_count", "topic_count", "anchored", "start", "end",
     ]  # fmt: skip
     assert rows.schema["start"] == pl.Datetime("ns", "UTC")
     assert rows["name"].to_list() == ["Flight-001", "drive-001", "flight-002", "HAWK-solo", "loose", "empty"]
@@ -282,3 +285,71 @@ def test_unknown_and_other_orgs_sessions_are_not_found(client: Client, fleet):
         session_topics_frame(flight.session_id, roboto_client=other)
     assert contributions_frame(roboto_client=other).collect().is_empty()
     assert devices_frame(roboto_client=other).is_empty()
+
+
+# -- anchored and unanchored time -------------------------------------------------------------------
+
+
+def test_frames_say_which_sessions_and_files_are_anchored(shared: Client):
+    """A session is anchored when every file it holds is (anchored not false); the frames carry the
+    flag and leave the dates of unanchored rows empty rather than in 1970."""
+    client = fresh_org(shared)
+    dataset = Dataset.create("mixed", roboto_client=client)
+    t0, boot = EPOCH_2026_NS, 191 * SECOND_NS  # wall clock, and 3 min 11 s after a boot
+
+    def registered(path: str, lo: int, anchored: bool | None) -> str:
+        topics = [RecordedTopic("/imu", spans=((lo, lo + 60 * SECOND_NS),))]
+        return dataset.register_file(path, topics, anchored=anchored).file_id
+
+    wall, relative = registered("wall.mcap", t0, True), registered("boot.ulg", boot, False)
+    unknown = registered("by-hand.csv", t0, None)
+    held = {
+        "wall": [wall],
+        "relative": [relative],
+        "mixed": [wall, relative],
+        "unknown": [unknown],
+        "empty": [],
+    }
+    ids = {}
+    for name, file_ids in held.items():
+        session = Session.create(name=name, roboto_client=client)
+        if file_ids:
+            session.add_files([SessionFile(f) for f in file_ids])
+        ids[name] = session.session_id
+    # The oracle: each file's own flag, through the File API, and the rule applied by hand.
+    file_anchored = {
+        f: File.from_id(f, roboto_client=client).anchored is not False for f in (wall, relative, unknown)
+    }
+    expected = {ids[name]: all(file_anchored[f] for f in files) for name, files in held.items()}
+    assert expected == {
+        ids["wall"]: True,
+        ids["relative"]: False,
+        ids["mixed"]: False,
+        ids["unknown"]: True,
+        ids["empty"]: True,
+    }
+
+    rows = sessions_frame(roboto_client=client).collect()
+    assert rows.schema["anchored"] == pl.Boolean
+    assert dict(rows.select("session_id", "anchored").iter_rows()) == expected
+    for row in rows.iter_rows(named=True):
+        dates = (
+            (utc(row["min_timestamp_ns"]), utc(row["max_timestamp_ns"])) if row["anchored"] else (None, None)
+        )
+        assert (row["start"], row["end"]) == dates
+    with connect(roboto_client=client) as con:
+        assert dict(con.sql("SELECT session_id, anchored FROM session_anchored").fetchall()) == expected
+
+    # A time window is wall clock: unanchored sessions are never in it, whatever their ns.
+    windowed = sessions_frame(end_ns=t0 + 3600 * SECOND_NS, roboto_client=client).collect()
+    assert set(windowed["session_id"]) == {ids["wall"], ids["unknown"]}
+
+    contributions = contributions_frame(roboto_client=client).collect()
+    assert {(r["file_id"], r["anchored"]) for r in contributions.iter_rows(named=True)} == set(
+        file_anchored.items()
+    )
+    assert contributions.filter(~pl.col("anchored"))["start"].is_null().all()
+    mixed = session_extents_frame(ids["mixed"], roboto_client=client).collect()
+    assert dict(mixed.select("file_id", "anchored").unique().iter_rows()) == {wall: True, relative: False}
+    relative_extent = mixed.filter(pl.col("file_id") == relative).row(0, named=True)
+    assert (relative_extent["min_wall_ns"], relative_extent["start"]) == (boot, None)

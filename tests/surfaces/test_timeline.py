@@ -238,3 +238,89 @@ def test_the_time_axis_cuts_long_idle_stretches_and_keeps_order():
     assert (ranged.times[0], ranged.times[-1]) == (t0 - 10 * HOUR_NS, t0 + 10 * HOUR_NS)
     positions, labels = ranged.ticks()
     assert labels and all(b - a >= 50 for a, b in itertools.pairwise(positions))
+
+
+# -- unanchored sessions: a panel of their own, on relative time -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def clocks(client: Client) -> dict[str, object]:
+    """An org with two wall-clock sessions in 2026 and two unanchored ones (a boot clock from 191 s,
+    an episode clock from 0), each registered with the file's own ``anchored`` flag."""
+    org = client.as_caller(org_ids=["org_clocks"])
+    dataset = register_dataset("mixed", roboto_client=org).dataset_id
+    falcon = Device.create("falcon", roboto_client=org)
+    t0 = EPOCH_2026_NS
+    plan = [  # name, device, start, length, anchored
+        ("morning", falcon, t0 + 9 * HOUR_NS, HOUR_NS, True),
+        ("evening", falcon, t0 + 18 * HOUR_NS, HOUR_NS // 2, True),
+        ("bench-boot", falcon, 191 * SECOND_NS, HOUR_NS, False),
+        ("episode", None, 0, 20 * 60 * SECOND_NS, False),
+    ]
+    anchored = {}
+    for name, device, lo, length, flag in plan:
+        file = register_file(
+            dataset,
+            f"{name}.log",
+            [RecordedTopic("/imu", ((lo, lo + length),)), RecordedTopic("/gps", ((lo, lo + length // 2),))],
+            device_id=device.device_id if device else None,
+            anchored=flag,
+            roboto_client=org,
+        )
+        session = Session.create(
+            name=name, device_ids=[device.device_id] if device else [], roboto_client=org
+        )
+        anchored[session.add_file(file.file_id).session_id] = flag
+    return {"client": org, "anchored": anchored, "falcon": falcon.device_id}
+
+
+def test_unanchored_sessions_get_their_own_panel_on_relative_time(clocks, tmp_path: Path):
+    from sessions_lib.surfaces.frames import OrgFrames
+    from sessions_lib.surfaces.timeline.layout import fleet_panels
+
+    org, anchored = clocks["client"], clocks["anchored"]
+    with OrgFrames(roboto_client=org) as frames:
+        wall, relative = fleet_panels(frames, None, None, None)
+        (only_wall,) = fleet_panels(frames, None, EPOCH_2026_NS, EPOCH_2026_NS + 24 * HOUR_NS)
+    drawn = {p.anchored: {s for row in p.rows for s in row.sessions["session_id"]} for p in (wall, relative)}
+    assert drawn == {flag: {s for s, f in anchored.items() if f == flag} for flag in (True, False)}
+    assert (wall.anchored, relative.anchored, only_wall.anchored) == (True, False, True)
+    assert [row.label for row in relative.rows] == ["falcon", "(no device)"]
+
+    # The wall-clock axis stays in 2026 (no stretch back to 1970); the relative one starts near zero.
+    wall_axis, relative_axis = wall.axis(1200, None, None), relative.axis(1200, None, None)
+    assert wall_axis.times[0] > EPOCH_2026_NS - HOUR_NS and not wall_axis.relative
+    assert relative_axis.relative and -HOUR_NS < relative_axis.times[0] <= 0
+    assert relative_axis.times[-1] < 2 * HOUR_NS
+    wall_labels, relative_labels = wall_axis.ticks()[1], relative_axis.ticks()[1]
+    assert wall_labels and all("1970" not in label and "t+" not in label for label in wall_labels)
+    assert relative_labels and all(label.startswith(("t+", "t-")) for label in relative_labels)
+    assert "t+00:30" in relative_labels or "t+00:20" in relative_labels  # a round relative time
+
+    both = assert_drawn(draw_timeline(tmp_path / "both.png", roboto_client=org, width_px=1200), 1200)
+    windowed = draw_timeline(
+        tmp_path / "wall.png", start_ns=EPOCH_2026_NS, end_ns=EPOCH_2026_NS + 24 * HOUR_NS, roboto_client=org
+    )
+    assert both > assert_drawn(windowed, 1600) + 2 * 30  # the relative panel's two device rows, at least
+
+
+def test_a_catalog_of_unanchored_sessions_is_one_relative_panel(clocks, tmp_path: Path):
+    from sessions_lib.surfaces.frames import OrgFrames
+    from sessions_lib.surfaces.timeline.layout import fleet_panels
+
+    org = clocks["client"].as_caller(org_ids=["org_sim"])
+    dataset = register_dataset("sim", roboto_client=org).dataset_id
+    file = register_file(
+        dataset,
+        "sim.mcap",
+        [RecordedTopic("/odom", ((5 * SECOND_NS, 95 * SECOND_NS),))],
+        anchored=False,
+        roboto_client=org,
+    )
+    session = Session.create(name="sim-run", roboto_client=org).add_file(file.file_id)
+    with OrgFrames(roboto_client=org) as frames:
+        (panel,) = fleet_panels(frames, None, None, None)
+    assert not panel.anchored and panel.axis(800, None, None).relative
+    # With the session's own panel: its axis is relative too.
+    path = draw_timeline(tmp_path / "sim.png", session_id=session.session_id, roboto_client=org, width_px=900)
+    assert_drawn(path, 900)

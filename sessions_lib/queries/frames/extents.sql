@@ -1,4 +1,5 @@
--- Extents frame: each extent on a file the session holds, in wall clock, and whether it overlaps
+-- Extents frame: each extent on a file the session holds, in wall clock (relative time when its
+-- file is not anchored, see the anchored column), and whether it overlaps
 -- (closed intervals) its own file's contribution window: the per-extent form of
 -- session_topics.sql. One topic's (topic_name) or, when that is null, every topic's; by topic
 -- name, topic id, then wall-clock start.
@@ -6,7 +7,7 @@ SELECT t.topic_id, t.name AS topic_name, te.file_id, sf.relative_path, tp.partit
        te.timeline_source, te.min_timestamp, te.max_timestamp, te.unix_epoch_offset_ns,
        te.min_timestamp + te.unix_epoch_offset_ns AS min_wall_ns,
        te.max_timestamp + te.unix_epoch_offset_ns AS max_wall_ns,
-       sf.window_min_ns, sf.window_max_ns,
+       sf.window_min_ns, sf.window_max_ns, sf.anchored,
        coalesce(te.min_timestamp + te.unix_epoch_offset_ns <= sf.window_max_ns
                 AND te.max_timestamp + te.unix_epoch_offset_ns >= sf.window_min_ns, false) AS in_window
 FROM session_files AS sf

@@ -4,9 +4,12 @@ The top panel has one row per device; each session is a bar from its first to it
 named when the name fits, with its file contributions as thin bars inside (whole files and ranged
 contributions in different colours). Long idle stretches between sessions are cut out of the time
 axis (a hatched band says how long each cut is), so minutes-long sessions stay visible across days.
-With ``session_id`` a second panel shows that session's topics: one row per topic, its extents as
-bars coloured by file, the files' contribution windows shaded. Drawn with matplotlib's Agg canvas
-(no display, no pyplot state), from the frames of :mod:`sessions_lib.surfaces.frames`.
+Unanchored sessions (times counted from their recording's own zero, not Unix time) get a panel of
+their own below, on a relative axis (``t+00:05``), so the wall-clock axis never reaches back to
+1970 for them. With ``session_id`` a last panel shows that session's topics: one row per topic,
+its extents as bars coloured by file, the files' contribution windows shaded. Drawn with
+matplotlib's Agg canvas (no display, no pyplot state), from the frames of
+:mod:`sessions_lib.surfaces.frames`.
 
 What is drawn is gathered in :mod:`.layout`, the time axis is :mod:`.axis`, and :mod:`.draw` (the
 one module importing matplotlib) draws them.
@@ -41,7 +44,8 @@ def draw_timeline(
     width_px: int = 1600,
 ) -> Path:
     """Write a PNG of the org's sessions per device (optionally only ``device_ids``, only sessions
-    overlapping ``[start_ns, end_ns]``) and return its path.
+    overlapping the wall-clock window ``[start_ns, end_ns]``, which holds no unanchored session)
+    and return its path.
 
     The image is ``width_px`` wide; its height grows with the number of device rows (and, with
     ``session_id``, of that session's topics). Raises ``InvalidRequestError`` when no session with
@@ -58,15 +62,15 @@ def draw_timeline(
         raise InvalidRequestError(f"device_ids must be a list of device ids, got {device_ids!r}")
     # polars (the layout) loads once the arguments are checked, matplotlib once there is
     # something to draw: checking arguments (the CLI's --width) stays cheap.
-    from sessions_lib.surfaces.timeline.layout import fleet_rows, session_detail
+    from sessions_lib.surfaces.timeline.layout import fleet_panels, session_detail
 
     with OrgFrames(org_id, roboto_client) as frames:
         org = frames.org_id
-        fleet = fleet_rows(frames, device_ids, start_ns, end_ns)
+        fleets = fleet_panels(frames, device_ids, start_ns, end_ns)
         detail = session_detail(frames, session_id) if session_id is not None else None
 
     from sessions_lib.surfaces.timeline.draw import render
 
     return render(
-        path, org, fleet, detail, start_ns=start_ns, end_ns=end_ns, selected=session_id, width_px=width_px
+        path, org, fleets, detail, start_ns=start_ns, end_ns=end_ns, selected=session_id, width_px=width_px
     )

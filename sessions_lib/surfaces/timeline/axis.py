@@ -1,8 +1,9 @@
-"""The time axis of a timeline: wall-clock ns to pixels, with long idle stretches cut out.
+"""The time axis of a timeline: ns to pixels, with long idle stretches cut out.
 
 Minutes-long sessions spread over days would be slivers on a linear axis, so the longest idle
 stretches between sessions are cut (each a fixed-width band) and the rest laid out linearly.
-Ticks are readable UTC times, at nice steps, per segment.
+Ticks are readable times, at nice steps, per segment: UTC on a wall-clock axis, ``t+HH:MM`` on a
+relative one (unanchored sessions, whose ns count from their recording's own zero).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sessions_lib.model.timestamps import NS_PER_S, utc_datetime
+from sessions_lib.model.timestamps import NS_PER_S, relative_time, utc_datetime
 
 # Sizes in pixels.
 _BREAK_PX = 26  # an idle stretch cut out of the time axis
@@ -28,19 +29,26 @@ _NICE_STEPS_S = (
 
 @dataclass(frozen=True)
 class TimeAxis:
-    """Wall-clock ns to pixels: piecewise linear over segments, with idle stretches cut out.
+    """ns to pixels: piecewise linear over segments, with idle stretches cut out.
 
     ``times`` and ``pixels`` are the segments' ends, in order; between two segments lies a cut
-    (``_BREAK_PX`` wide) whatever its duration.
+    (``_BREAK_PX`` wide) whatever its duration. ``relative``: the ns are relative time, not wall
+    clock (ticks ``t+...``, no dates).
     """
 
     times: tuple[int, ...]
     pixels: tuple[float, ...]
     origin_ns: int
+    relative: bool = False
 
     @classmethod
     def fitted(
-        cls, intervals: list[tuple[int, int]], width_px: int, start_ns: int | None, end_ns: int | None
+        cls,
+        intervals: list[tuple[int, int]],
+        width_px: int,
+        start_ns: int | None,
+        end_ns: int | None,
+        relative: bool = False,
     ) -> TimeAxis:
         lo = start_ns if start_ns is not None else min(i[0] for i in intervals)
         hi = end_ns if end_ns is not None else max(i[1] for i in intervals)
@@ -67,14 +75,14 @@ class TimeAxis:
             segments[0][0] = start_ns
         if end_ns is not None:
             segments[-1][1] = end_ns
-        return cls._laid_out(_merged(segments), width_px)
+        return cls._laid_out(_merged(segments), width_px, relative)
 
     @classmethod
-    def single(cls, lo: int, hi: int, width_px: int) -> TimeAxis:
-        return cls._laid_out([[lo, hi]], width_px)
+    def single(cls, lo: int, hi: int, width_px: int, relative: bool = False) -> TimeAxis:
+        return cls._laid_out([[lo, hi]], width_px, relative)
 
     @classmethod
-    def _laid_out(cls, segments: list[list[int]], width_px: int) -> TimeAxis:
+    def _laid_out(cls, segments: list[list[int]], width_px: int, relative: bool) -> TimeAxis:
         room = width_px - _BREAK_PX * (len(segments) - 1)
         floor = _MIN_SEGMENT_PX if room > _MIN_SEGMENT_PX * len(segments) * 2 else 0
         total = sum(max(b - a, 1) for a, b in segments)
@@ -86,7 +94,7 @@ class TimeAxis:
             times += [a, max(b, a + 1)]
             pixels += [x, x + w]
             x += w + _BREAK_PX
-        return cls(tuple(times), tuple(pixels), segments[0][0])
+        return cls(tuple(times), tuple(pixels), segments[0][0], relative)
 
     @property
     def segments(self) -> list[tuple[int, int, float, float]]:
@@ -112,8 +120,9 @@ class TimeAxis:
         )
 
     def ticks(self) -> tuple[list[float], list[str]]:
-        """Readable UTC ticks per segment: nice steps at least ``_TICK_SPACING_PX`` apart, the date
-        written under the first tick of each day and of each segment."""
+        """Readable ticks per segment: nice steps at least ``_TICK_SPACING_PX`` apart. UTC times
+        with the date under the first tick of each day and of each segment; on a relative axis
+        ``t+HH:MM`` (``t+HH:MM:SS`` below a minute's step), days counted in front."""
         years = {utc_datetime(self.times[0]).year, utc_datetime(self.times[-1]).year}
         date_format = "%b %d" if len(years) == 1 else "%Y-%m-%d"
         positions: list[float] = []
@@ -134,6 +143,11 @@ class TimeAxis:
                 x = float(self.x(ns))
                 if positions and x - positions[-1] < _TICK_SPACING_PX * 0.8:
                     continue
+                positions.append(x)
+                if self.relative:
+                    label = relative_time(ns, digits=0)
+                    labels.append(label if step_s < 60 else label[: -len(":SS")])
+                    continue
                 moment = utc_datetime(ns)
                 if step_s >= 86400:
                     label = moment.strftime(date_format)
@@ -142,7 +156,6 @@ class TimeAxis:
                     if moment.date() != last_date or ns == instants[0]:
                         label += "\n" + moment.strftime(date_format)
                     last_date = moment.date()
-                positions.append(x)
                 labels.append(label)
         return positions, labels
 

@@ -21,7 +21,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.transforms import blended_transform_factory
 
-from sessions_lib.model.timestamps import NS_PER_S, utc_datetime
+from sessions_lib.model.timestamps import NS_PER_S, relative_time, utc_datetime
 from sessions_lib.surfaces.timeline.axis import TimeAxis
 from sessions_lib.surfaces.timeline.layout import LANE_PX, ROW_PAD_PX, TOPIC_LANE_PX, Detail, Fleet
 
@@ -36,6 +36,7 @@ _TITLE_SIZE = 10.5
 _TOPIC_BAR_PX = 11
 _MIN_BAR_PX = 3.0
 _RIGHT_PX, _AXIS_PX, _TITLE_PX, _LEGEND_PX, _CUT_LABEL_PX = 24, 48, 36, 24, 12
+_GAP_PX = 24  # between two panels
 
 _SESSION_FILL = {"inferred": "#d5e5f5", "api": "#e9dcf3"}
 _SESSION_EDGE = {"inferred": "#5b8fc7", "api": "#9170b8"}
@@ -49,7 +50,7 @@ _HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]  # labels st
 def render(
     path: Path,
     org: str,
-    fleet: Fleet,
+    fleets: tuple[Fleet, ...],
     detail: Detail | None,
     *,
     start_ns: int | None,
@@ -57,16 +58,18 @@ def render(
     selected: str | None,
     width_px: int,
 ) -> Path:
-    """Draw the fleet panel (and the session panel for ``detail``) into a PNG at ``path``."""
+    """Draw the fleet panels, one under the other (wall clock, then relative time), and the
+    session panel for ``detail``, into a PNG at ``path``."""
     figure = Figure(dpi=DPI)
     canvas = FigureCanvasAgg(figure)
     text = _TextMeasure(canvas)
-    left_px = _left_margin(text, fleet, detail, width_px)
+    left_px = _left_margin(text, fleets, detail, width_px)
     plot_px = width_px - left_px - _RIGHT_PX
-    axis = TimeAxis.fitted(fleet.intervals(), plot_px, start_ns, end_ns)
-    fleet = _packed(fleet, axis, text)
-    top_px = _TITLE_PX + _LEGEND_PX + _CUT_LABEL_PX + fleet.height_px + _AXIS_PX
-    bottom_px = 0 if detail is None else 24 + _TITLE_PX + _LEGEND_PX + detail.height_px + _AXIS_PX
+    axes = [fleet.axis(plot_px, start_ns, end_ns) for fleet in fleets]
+    panels = [(_packed(fleet, axis, text), axis) for fleet, axis in zip(fleets, axes, strict=True)]
+    heading_px = _TITLE_PX + _LEGEND_PX + _CUT_LABEL_PX
+    top_px = sum(heading_px + fleet.height_px + _AXIS_PX for fleet, _ in panels) + _GAP_PX * (len(panels) - 1)
+    bottom_px = 0 if detail is None else _GAP_PX + _TITLE_PX + _LEGEND_PX + detail.height_px + _AXIS_PX
     height_px = top_px + bottom_px + 8
     figure.set_size_inches(width_px / DPI, height_px / DPI)
 
@@ -74,11 +77,12 @@ def render(
         bottom = (height_px - y_top_px - rows_px) / height_px
         return figure.add_axes((left_px / width_px, bottom, plot_px / width_px, rows_px / height_px))
 
-    _draw_fleet(
-        axes_at(_TITLE_PX + _LEGEND_PX + _CUT_LABEL_PX, fleet.height_px), fleet, axis, text, org, selected
-    )
+    y = 0
+    for fleet, axis in panels:
+        _draw_fleet(axes_at(y + heading_px, fleet.height_px), fleet, axis, text, org, selected)
+        y += heading_px + fleet.height_px + _AXIS_PX + _GAP_PX
     if detail is not None:
-        y = top_px + 24 + _TITLE_PX + _LEGEND_PX
+        y = top_px + _GAP_PX + _TITLE_PX + _LEGEND_PX
         _draw_detail(axes_at(y, detail.height_px), detail, plot_px, left_px - 16, text)
 
     path = Path(path)
@@ -130,8 +134,8 @@ def _packed(fleet: Fleet, axis: TimeAxis, text: _TextMeasure) -> Fleet:
     return replace(fleet, rows=tuple(rows))
 
 
-def _left_margin(text: _TextMeasure, fleet: Fleet, detail: Detail | None, width_px: int) -> int:
-    labels = [text.width(row.label, 9, "bold") for row in fleet.rows]
+def _left_margin(text: _TextMeasure, fleets: tuple[Fleet, ...], detail: Detail | None, width_px: int) -> int:
+    labels = [text.width(row.label, 9, "bold") for fleet in fleets for row in fleet.rows]
     if detail is not None:
         labels += [text.width(name, 8) for name in detail.topics["name"].to_list()]
     return int(min(max([*labels, 60]) + 22, width_px * 0.22))
@@ -176,10 +180,15 @@ def _draw_fleet(
         )
     _time_ticks(axes, axis, grid_zorder=0.5)
     axes.tick_params(axis="x", length=4, color="#888888")
-    tail = f" · {_count(fleet.session_count, 'session')} · {_span(axis.times[0], axis.times[-1])}"
-    _title(
-        axes, text, f"Sessions per device · org {org}", tail, axis.width_px, _LEGEND_PX + _CUT_LABEL_PX + 4
-    )
+    lo, hi = axis.times[0], axis.times[-1]
+    if axis.relative:  # the sessions' own extent: the axis's padding may reach before zero
+        lo, hi = min(i[0] for i in fleet.intervals()), max(i[1] for i in fleet.intervals())
+    span = _span(lo, hi, axis.relative)
+    tail = f" · {_count(fleet.session_count, 'session')} · {span}"
+    head = f"Sessions per device · org {org}"
+    if axis.relative:
+        head = f"Unanchored sessions per device (relative time) · org {org}"
+    _title(axes, text, head, tail, axis.width_px, _LEGEND_PX + _CUT_LABEL_PX + 4)
     origins = {origin for row in fleet.rows for origin in row.sessions["origin"].to_list()}
     handles = [
         Patch(facecolor=_SESSION_FILL[origin], edgecolor=_SESSION_EDGE[origin], label=f"session ({origin})")
@@ -213,12 +222,13 @@ def _row_label(axes: Axes, y: float, label: str, **style: Any) -> None:
 
 
 def _time_ticks(axes: Axes, axis: TimeAxis, grid_zorder: float) -> None:
-    """The axis's UTC ticks under the rows, each with a light grid line across them."""
+    """The axis's ticks (UTC, or relative time) under the rows, each with a light grid line."""
     positions, labels = axis.ticks()
     axes.set_xticks(positions, labels, fontsize=8)
     for x in positions:
         axes.axvline(x, color="#e3e3e3", lw=0.8, zorder=grid_zorder)
-    axes.set_xlabel("UTC", fontsize=8, color="#555555", labelpad=2)
+    label = "relative time (t+ from the recording's start)" if axis.relative else "UTC"
+    axes.set_xlabel(label, fontsize=8, color="#555555", labelpad=2)
 
 
 def _legend(axes: Axes, handles: list[Patch], lift_px: int = 0) -> None:
@@ -361,7 +371,9 @@ def _draw_detail(axes: Axes, detail: Detail, width_px: int, label_px: int, text:
     tail = f" ({session['session_id']}) · {_count(detail.topics.height, 'topic')}"
     tail += f" · {_count(detail.files.height, 'file')}"
     if session["min_timestamp_ns"] is not None:
-        tail += f" · {_span(session['min_timestamp_ns'], session['max_timestamp_ns'])}"
+        tail += (
+            f" · {_span(session['min_timestamp_ns'], session['max_timestamp_ns'], not session['anchored'])}"
+        )
     _title(axes, text, f"Session {name}", tail, width_px, _LEGEND_PX + 4)
     if detail.topics.is_empty() or session["min_timestamp_ns"] is None:
         axes.set_xticks([])
@@ -378,7 +390,7 @@ def _draw_detail(axes: Axes, detail: Detail, width_px: int, label_px: int, text:
         return
     lo, hi = session["min_timestamp_ns"], session["max_timestamp_ns"]
     pad = max((hi - lo) // 30, NS_PER_S // 10)
-    axis = TimeAxis.single(lo - pad, hi + pad, width_px)
+    axis = TimeAxis.single(lo - pad, hi + pad, width_px, relative=not session["anchored"])
     height = detail.height_px
     axes.set_xlim(0, axis.width_px)
     axes.set_ylim(height, 0)
@@ -456,8 +468,11 @@ def _title(axes: Axes, text: _TextMeasure, head: str, tail: str, room_px: float,
     axes.set_title(title, loc="left", fontsize=_TITLE_SIZE, pad=pad_px)
 
 
-def _span(lo: int, hi: int) -> str:
-    """``2026-04-20 09:00:00 to 09:11:59 UTC``, with the end's date only when it differs."""
+def _span(lo: int, hi: int, relative: bool) -> str:
+    """``2026-04-20 09:00:00 to 09:11:59 UTC``, with the end's date only when it differs; relative
+    time ``t+00:03:11 to t+00:04:11``."""
+    if relative:
+        return f"{relative_time(lo, digits=0)} to {relative_time(hi, digits=0)}"
     a, b = utc_datetime(lo), utc_datetime(hi)
     end = b.strftime("%H:%M:%S") if a.date() == b.date() else b.strftime("%Y-%m-%d %H:%M:%S")
     return f"{a:%Y-%m-%d %H:%M:%S} to {end} UTC"

@@ -1,7 +1,9 @@
 """What a timeline draws: device rows of sessions, their contributions, one session's topics.
 
 Gathered from the frames of :mod:`sessions_lib.surfaces.frames` over one connection, before any
-drawing; the row heights here are what the figure's height is made of.
+drawing; the row heights here are what the figure's height is made of. Sessions are split into
+panels by clock: the anchored ones on a wall-clock axis, the unanchored ones (times counted from
+their recording's own zero) on a relative axis of their own, so neither stretches the other.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import polars as pl
 from sessions_lib.errors import InvalidRequestError
 from sessions_lib.model.timestamps import utc_datetime
 from sessions_lib.surfaces.frames import OrgFrames
+from sessions_lib.surfaces.timeline.axis import TimeAxis
 
 # Sizes in pixels.
 LANE_PX = 30  # a session lane
@@ -39,9 +42,12 @@ class Row:
 
 @dataclass(frozen=True)
 class Fleet:
+    """One panel of device rows: every session in it anchored (wall clock) or every one not."""
+
     rows: tuple[Row, ...]
     contributions: pl.DataFrame  # contributions_frame rows of the drawn sessions
     session_count: int
+    anchored: bool = True
 
     @property
     def height_px(self) -> int:
@@ -53,6 +59,13 @@ class Fleet:
             for row in self.rows
             for lo, hi in row.sessions.select("min_timestamp_ns", "max_timestamp_ns").iter_rows()
         ]
+
+    def axis(self, width_px: int, start_ns: int | None, end_ns: int | None) -> TimeAxis:
+        """The panel's time axis: wall clock over the asked window, or relative time fitted to its
+        sessions (a wall-clock window says nothing of a relative clock)."""
+        if self.anchored:
+            return TimeAxis.fitted(self.intervals(), width_px, start_ns, end_ns)
+        return TimeAxis.fitted(self.intervals(), width_px, None, None, relative=True)
 
 
 @dataclass(frozen=True)
@@ -70,13 +83,16 @@ class Detail:
         return sum(n * TOPIC_LANE_PX + 6 for n in self.lanes.values())
 
 
-def fleet_rows(
+def fleet_panels(
     frames: OrgFrames,
     device_ids: Sequence[str] | None,
     start_ns: int | None,
     end_ns: int | None,
-) -> Fleet:
-    """The sessions with contributions in range, one row per device (and one for no device)."""
+) -> tuple[Fleet, ...]:
+    """The sessions with contributions in range, one row per device (and one for no device): the
+    anchored ones in a wall-clock panel, then the unanchored ones in a relative-time panel, each
+    panel only when it has sessions. A window (``start_ns``/``end_ns``) is wall clock, so it
+    holds no unanchored session."""
     org = frames.org_id
     sessions = frames.sessions(start_ns=start_ns, end_ns=end_ns).filter(
         pl.col("min_timestamp_ns").is_not_null()
@@ -95,6 +111,24 @@ def fleet_rows(
             f"no session with contributions {' '.join(where) or 'at all'} in org {org!r}: nothing to draw"
         )
     names: dict[str, str] = dict(frames.devices().select("device_id", "name").iter_rows())
+    contributions = (
+        frames.contributions().join(drawn.lazy().select("session_id"), on="session_id", how="semi").collect()
+    )
+    return tuple(
+        _fleet(panel, contributions, names, device_ids, anchored)
+        for anchored in (True, False)
+        if not (panel := drawn.filter(pl.col("anchored") == anchored)).is_empty()
+    )
+
+
+def _fleet(
+    drawn: pl.DataFrame,
+    contributions: pl.DataFrame,
+    names: dict[str, str],
+    device_ids: Sequence[str] | None,
+    anchored: bool,
+) -> Fleet:
+    """One panel: the ``drawn`` sessions in device rows, by device name (no device last)."""
     per_device = drawn.with_columns(
         pl.when(pl.col("device_ids").list.len() == 0)
         .then(pl.lit([None], dtype=pl.List(pl.String)))
@@ -114,10 +148,8 @@ def fleet_rows(
         )
         label = _NO_DEVICE if device_id is None else names.get(device_id, device_id)
         rows.append(Row(label, mine))
-    contributions = (
-        frames.contributions().join(drawn.lazy().select("session_id"), on="session_id", how="semi").collect()
-    )
-    return Fleet(tuple(rows), contributions, drawn.height)
+    held = contributions.join(drawn.select("session_id"), on="session_id", how="semi")
+    return Fleet(tuple(rows), held, drawn.height, anchored)
 
 
 def session_detail(frames: OrgFrames, session_id: str) -> Detail:
