@@ -426,7 +426,7 @@ def anchor(
                 "file_id": file.file_id,
                 "anchored": file.anchored,
                 "timeline_offset_ns": file.timeline_offset_ns,
-                **bounds_json("window_", *window, anchored),
+                **bounds_json("window_", window[0], window[1], anchored),
             }
         )
     else:
