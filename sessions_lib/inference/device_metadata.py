@@ -364,5 +364,10 @@ def _block_at(loc: Sequence[Any]) -> type[BaseModel]:
         if isinstance(node, type) and issubclass(node, BaseModel):
             node = node.model_fields[str(part)].annotation
         else:  # an item of a list, a value of a mapping
-            node = [arg for arg in get_args(node) if arg is not NoneType][-1]
-    return node
+            node = _inner(node)
+    return node if isinstance(node, type) else _inner(node)  # an optional block: the block
+
+
+def _inner(annotation: Any) -> Any:
+    """What a list, mapping or optional annotation holds (its last argument but None)."""
+    return [arg for arg in get_args(annotation) if arg is not NoneType][-1]

@@ -39,7 +39,7 @@ WHERE tp.org_id = $org_id AND tp.file_id = $file_id AND ($topic IS NULL OR t.nam
 """
 # The file's earliest time before its file anchor ($org_id, $file_id).
 _CLOCK_START = """
-SELECT min(tp.min_wall_ns) - any_value(coalesce(f.timeline_offset_ns, 0)) FROM topic_partitions AS tp
+SELECT min(tp.min_wall_ns - coalesce(f.timeline_offset_ns, 0)) FROM topic_partitions AS tp
 JOIN files AS f ON f.org_id = tp.org_id AND f.file_id = tp.file_id
 WHERE tp.org_id = $org_id AND tp.file_id = $file_id
 """
@@ -87,7 +87,7 @@ class UnanchoredFile:
 # and whose reader found no Unix time: unanchored, or anchored by a user.
 _UNANCHORED_FILES = """
 SELECT f.file_id, f.relative_path, f.device_id, f.timeline_offset_ns,
-       min(tp.min_wall_ns) - coalesce(f.timeline_offset_ns, 0) AS clock_start_ns
+       min(tp.min_wall_ns - coalesce(f.timeline_offset_ns, 0)) AS clock_start_ns
 FROM files AS f
 JOIN topic_partitions AS tp ON tp.org_id = f.org_id AND tp.file_id = f.file_id
 WHERE f.org_id = $org_id AND f.dataset_id IN (SELECT dataset_id FROM wanted) AND f.device_id IS NOT NULL

@@ -4,12 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from sessions_lib import Client, Device, PermissionDeniedError, RecordedTopic, Session, register_file
+from sessions_lib import Client, Device, File, PermissionDeniedError, RecordedTopic, Session, register_file
 from sessions_lib.inference import (
+    AnchorChange,
     DeviceChange,
     DeviceMetadata,
     DeviceReconciliation,
     acting_org,
+    anchor_files_by_name,
     infer_fleet_sessions,
     load_device_metadata,
     reconcile_devices,
@@ -159,3 +161,50 @@ def test_files_follow_the_metadata_on_every_remap_without_being_read(
     before = table_contents(client)
     assert remap_file_devices(client, "org_a", edited, [dataset]) == ()
     assert table_contents(client) == before  # nothing changed: nothing written
+
+
+CLOCK_YAML = FLEET_YAML.replace(
+    "    attributes: {serial: QX-1}",
+    "    attributes: {serial: QX-1}\n"
+    "    clock: {start_from_file_name: "
+    "'(?P<year>\\d{4})-(?P<month>\\d\\d)-(?P<day>\\d\\d)_(?P<hour>\\d\\d)'}",
+)
+
+
+def test_unanchored_files_are_anchored_by_their_devices_clock_rule(
+    client: Client, recordings: Recordings, tmp_path: Path
+):
+    metadata = metadata_file(tmp_path, CLOCK_YAML)
+    reconcile_devices(client, "org_a", metadata)
+    dataset = recordings.dataset().dataset_id
+    boot = [RecordedTopic("/imu", spans=((7 * SECOND_NS, 70 * SECOND_NS),))]
+
+    def register(path: str, device_id: str, anchored: bool):
+        return register_file(
+            dataset, path, boot, device_id=device_id, anchored=anchored, roboto_client=client
+        ).file_id
+
+    dated = register("lead/2026-01-02_10.ulg", "dv_lead", anchored=False)
+    undated = register("lead/bench.ulg", "dv_lead", anchored=False)
+    gps = register("lead/2026-01-03_10.ulg", "dv_lead", anchored=True)  # its own Unix time wins
+    other = register("wing/2026-01-04_10.ulg", "dv_wing", anchored=False)  # no rule for the wing
+    start = EPOCH_2026_NS + 24 * 3600 * SECOND_NS + 10 * 3600 * SECOND_NS  # 2026-01-02T10:00Z
+
+    assert anchor_files_by_name(client, "org_a", metadata, [dataset]) == (
+        AnchorChange(dated, "lead/2026-01-02_10.ulg", start),
+    )
+    anchored = File.from_id(dated, roboto_client=client)
+    assert (anchored.anchored, anchored.timeline_offset_ns) == (True, start - 7 * SECOND_NS)
+    assert [t.wall_spans for t in anchored.list_topics()] == [((start, start + 63 * SECOND_NS),)]
+    for untouched in (undated, gps, other):
+        assert File.from_id(untouched, roboto_client=client).timeline_offset_ns is None
+
+    before = table_contents(client)
+    assert anchor_files_by_name(client, "org_a", metadata, [dataset]) == ()
+    assert table_contents(client) == before
+
+    anchored.set_timeline_offset(123)  # set by hand: the metadata's rule wins on the next run
+    assert anchor_files_by_name(client, "org_a", metadata, [dataset]) == (
+        AnchorChange(dated, "lead/2026-01-02_10.ulg", start),
+    )
+    assert str(AnchorChange(dated, "a.ulg", start)) == "a.ulg: starts 2026-01-02T10:00:00.000Z"

@@ -2,6 +2,7 @@
 name the file, the line and the key."""
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -161,7 +162,7 @@ devices:
             TYPO,
             9,
             "devices[1]: unknown key 'device_typ' "
-            "(allowed: device_id, name, device_type, attributes, mission_tags, match)",
+            "(allowed: device_id, name, device_type, attributes, mission_tags, match, clock)",
         ),
         (
             UNDEFINED_TYPE,
@@ -231,6 +232,23 @@ devices:
             "devices[0].mission_tags: should be a valid list",
         ),
         ("datasets: ['']\ndevices: []\n", 1, "datasets: a dataset folder must not be empty"),
+        (
+            "devices:\n  - device_id: a\n    name: x\n    clock: {start_from_file_name: '(?P<year>\\d+'}\n",
+            4,
+            "devices[0].clock.start_from_file_name: not a regular expression",
+        ),
+        (
+            "devices:\n  - device_id: a\n    name: x\n    clock:\n"
+            "      start_from_file_name: '(?P<y>\\d+)'\n",
+            5,
+            "needs the named groups (?P<year>...), (?P<month>...) and (?P<day>...), and may have hour, "
+            "minute and second; missing ['year', 'month', 'day'], unknown ['y']",
+        ),
+        (
+            "devices:\n  - device_id: a\n    name: x\n    clock: {from_name: x}\n",
+            4,
+            "devices[0].clock: unknown key 'from_name' (allowed: start_from_file_name)",
+        ),
         ("devices: [\n", 2, "cannot read device metadata"),
     ],
 )
@@ -249,7 +267,7 @@ def test_every_problem_of_a_file_is_listed_one_per_line(tmp_path: Path):
             tmp_path, "devices:\n  - device_id: a\n    nme: x\n  - device_id: b\n    name: y\n    tags: []\n"
         )
     lines = str(refused.value).splitlines()
-    allowed = "(allowed: device_id, name, device_type, attributes, mission_tags, match)"
+    allowed = "(allowed: device_id, name, device_type, attributes, mission_tags, match, clock)"
     assert [re.sub(r"^.*?devices\.yaml:", "", line) for line in lines] == [
         "2: devices[0].name: required key missing",
         f"3: devices[0]: unknown key 'nme' {allowed}",
@@ -260,3 +278,30 @@ def test_every_problem_of_a_file_is_listed_one_per_line(tmp_path: Path):
 def test_a_missing_file_is_refused_naming_it(tmp_path: Path):
     with pytest.raises(InvalidRequestError, match=r"devices\.yaml: cannot read device metadata"):
         load_device_metadata(tmp_path / "devices.yaml")
+
+
+CLOCK_RULE = (
+    r"log_\d+_(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
+    r"-(?P<hour>\d+)-(?P<minute>\d+)-(?P<second>\d+)"
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "start"),
+    [
+        ("hexa/log_76_2019-5-30-13-36-20.ulg", datetime(2019, 5, 30, 13, 36, 20, tzinfo=UTC)),
+        ("log_1_2024-02-29-00-00-00.ulg", datetime(2024, 2, 29, tzinfo=UTC)),
+        ("log_1_2019-13-30-13-36-20.ulg", None),  # month 13: no date
+        ("flight.ulg", None),
+    ],
+)
+def test_a_clock_rule_reads_the_start_from_the_path_in_utc(tmp_path: Path, path: str, start: datetime | None):
+    document = (
+        f"devices:\n  - device_id: a\n    name: x\n    clock: {{start_from_file_name: '{CLOCK_RULE}'}}\n"
+    )
+    (spec,) = load(tmp_path, document).devices
+    expected = None if start is None else int(start.timestamp()) * 10**9
+    assert spec.file_name_start_ns(path) == expected
+    assert (
+        load(tmp_path, "devices:\n  - {device_id: a, name: x}\n").devices[0].file_name_start_ns(path) is None
+    )
