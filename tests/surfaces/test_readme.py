@@ -111,3 +111,6 @@ def test_readme_devices_yaml_example_loads(tmp_path: Path):
         metadata.device_for("falcon/a.bag", {"ros.namespace": "/rover1"}) == "dv_rover1"
     )  # identifiers first
     assert metadata.device_for("other/a.mcap", {"mcap.metadata.device.id": "hawk"}) is None
+    bench = metadata.device("dv_bench")
+    assert bench is not None and metadata.device_for("bench/log_76_2019-5-30-13-36-20.ulg", {}) == "dv_bench"
+    assert bench.file_name_start_ns("bench/log_76_2019-5-30-13-36-20.ulg") == 1_559_223_380 * 10**9
