@@ -26,6 +26,7 @@ from sessions_lib.catalog.location import CATALOG_ENV_VAR, DATA_PATH_ENV_VAR, PO
 from sessions_lib.client import USER_ENV_VAR
 
 DATA_ENV_VAR = "SESSIONS_DATA"
+DEVICES_ENV_VAR = "SESSIONS_DEVICES"
 EXECUTOR_ENV_VAR = "SESSIONS_DAGSTER_EXECUTOR"
 # name -> (module, attribute, the package that provides it)
 EXECUTORS = {
@@ -79,9 +80,11 @@ def settings_from_env(**variables: str) -> dict[str, Any]:
 
 
 def fleet_from_env() -> FleetResource:
-    """The fleet folder ``SESSIONS_DATA`` names (default ``data``): its ``devices.yaml`` and the
-    dataset folders that file lists (see ``FleetResource``)."""
-    return FleetResource(**settings_from_env(root=DATA_ENV_VAR))
+    """The fleet folder ``SESSIONS_DATA`` names (default ``data``) and the device metadata file
+    ``SESSIONS_DEVICES`` names (default: its ``devices.yaml``), with the dataset folders that file
+    lists, else the folder itself (see ``FleetResource``): what ``sessions run FOLDER --devices
+    FILE`` reads, for the UI and the schedule."""
+    return FleetResource(**settings_from_env(root=DATA_ENV_VAR, device_metadata=DEVICES_ENV_VAR))
 
 
 def catalog_from_env() -> CatalogResource:

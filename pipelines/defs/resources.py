@@ -127,7 +127,7 @@ class FleetResource(ConfigurableResource):
         """The device metadata file, when one is set and exists."""
         if self.device_metadata is None:
             return None
-        path = Path(setting(self.root)) / self.device_metadata
+        path = Path(setting(self.root)) / setting(self.device_metadata)
         return path if path.exists() else None
 
     def metadata(self) -> DeviceMetadata:
