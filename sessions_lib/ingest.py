@@ -11,6 +11,9 @@ Registrations are written in transactions of up to ``files_per_transaction`` fil
 ``EXTENTS_PER_TRANSACTION`` extents), each a few set-based statements whatever its size: a batch
 lands whole or not at all, and a run killed halfway keeps the batches it committed.
 
+Any file name is ingested (see :func:`stored_text`): one that is not valid UTF-8 is registered
+under a text form of its name, and the run goes on.
+
 The work splits into :class:`FileBatch` es, plain data that can be read in other processes or on
 other machines at once (the Dagster pipeline maps one step over each): every file belongs to one
 batch, so concurrent batches lose and duplicate nothing.
@@ -21,6 +24,7 @@ batch, so concurrent batches lose and duplicate nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import os
@@ -32,7 +36,7 @@ from typing import Any
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.errors import AlreadyExistsError, InvalidRequestError, ReaderError
 from sessions_lib.model import ids
-from sessions_lib.model.records import DatasetRecord
+from sessions_lib.model.records import DatasetRecord, Recording
 from sessions_lib.model.requests import FILES_PER_TRANSACTION, ContentStamp, FileRegistration
 from sessions_lib.model.validation import validate_name
 from sessions_lib.readers import TabularOptions, lerobot, read_recording
@@ -46,6 +50,17 @@ SIDECAR_NAMES = frozenset({"metadata.yaml"})
 # What SQLite keeps beside a database (a ROS 2 .db3) while a writer has it open: part of it, not
 # recordings of their own.
 SQLITE_SIDECAR_SUFFIXES = ("-wal", "-shm", "-journal")
+
+# Bytes of a file name that are not UTF-8 are stored as this escape of their value (``\xff``).
+NAME_ESCAPE = "backslashreplace"
+ESCAPED_NAME_NOTE = (
+    "file name is not valid UTF-8: stored with its undecodable bytes as \\xNN; the uri holds the exact name"
+)
+# Why the second of two files whose names are stored alike is left out of the catalog.
+NAME_CLASH = (
+    "not registered: another file's name, its undecodable bytes written as \\xNN, is stored as this "
+    "path; rename one of them"
+)
 
 # Maps a file (relative path, and the identifiers its reader found, None if it failed) to a device id.
 DeviceResolver = Callable[[str, Mapping[str, str] | None], str | None]
@@ -67,7 +82,7 @@ class IngestReport:
             f"dataset {self.dataset_id} ({Path(self.folder).name}): {len(self.registered)} registered, "
             f"{len(self.unchanged)} unchanged, {len(self.failed)} failed"
         ]
-        lines += [f"  failed {path}: {error}" for path, error in self.failed]
+        lines += [printable(f"  failed {path}: {error}") for path, error in self.failed]
         return "\n".join(lines)
 
 
@@ -127,6 +142,11 @@ def dataset_for_folder(
     client = resolve_client(roboto_client)
     org = client.resolve_org(org_id, "org_id")
     root = str(_existing_folder(folder))
+    if stored_text(root) != root:
+        raise InvalidRequestError(
+            f"dataset folder {stored_text(root)!r} is not valid UTF-8: a dataset's root is stored "
+            "as text; rename it"
+        )
     found = client.catalog.read(lambda tx: datasets.dataset_with_root(tx, org, root))
     if found is not None:
         return found
@@ -183,20 +203,25 @@ def ingest_batch(
 
     client = resolve_client(roboto_client)
     root = Path(batch.folder)
-    keys = [(batch.dataset_id, relative) for relative in batch.relative_paths]
+    keys = [(batch.dataset_id, stored_text(relative)) for relative in batch.relative_paths]
     stored = client.catalog.read(lambda tx: files.held_at_paths(tx, batch.org_id, keys))
     unchanged: list[str] = []
     still_failing: list[tuple[str, str]] = []
+    named: set[str] = set()
 
     def changed_files(advance: Callable[[], None]) -> Iterator[FileRegistration]:
-        for relative in batch.relative_paths:
-            path = root / relative
+        for on_disk in batch.relative_paths:
+            path, relative = root / on_disk, stored_text(on_disk)
             advance()
+            if relative in named:  # a valid name spelled as another's escaped one: one row per path
+                still_failing.append((relative, f"{os.fsencode(path)!r}: {NAME_CLASH}"))
+                continue
+            named.add(relative)
             try:
                 stamp = stamp_file(path, verify=verify)
             except OSError as error:  # gone since the folder was listed, or not ours to read
                 device = device_for(relative, None) if device_for else None
-                unreadable = f"{path}: cannot read: {error}"
+                unreadable = stored_text(f"{path}: cannot read: {error}")
                 yield FileRegistration(batch.dataset_id, relative, ingest_error=unreadable, device_id=device)
                 continue
             held = stored.get((batch.dataset_id, relative))
@@ -230,21 +255,70 @@ def _read_file(
     tabular: TabularOptions | None,
     device_for: DeviceResolver | None,
 ) -> FileRegistration:
-    """The registration of one recording as its reader finds it, or with the reader's error."""
+    """The registration of one recording as its reader finds it, or with the reader's error; stored
+    as ``relative`` (the path's :func:`stored_text`), with a note when that is not its exact name."""
     fields: dict[str, Any] = dict(
-        uri=path.as_uri(),
+        uri=path.as_uri(),  # percent-encodes the name's bytes: exact whatever they are
         size_bytes=stamp.size_bytes,
         mtime_ns=stamp.mtime_ns,
         fingerprint=stamp.fingerprint,
         content_hash=stamp.content_hash,
     )
     try:
-        recording = read_recording(path, tabular)
+        recording = _stored_recording(read_recording(path, tabular))
+        if stored_text(str(path)) != str(path):
+            recording = dataclasses.replace(recording, notes=(*recording.notes, ESCAPED_NAME_NOTE))
         device_id = device_for(relative, recording.identifiers) if device_for else None
         return FileRegistration.from_recording(dataset_id, relative, recording, device_id=device_id, **fields)
     except (ReaderError, InvalidRequestError) as error:  # unreadable, or read into what cannot be stored
         device_id = device_for(relative, None) if device_for else None
-        return FileRegistration(dataset_id, relative, ingest_error=str(error), device_id=device_id, **fields)
+        error_text = stored_text(str(error))
+        return FileRegistration(dataset_id, relative, ingest_error=error_text, device_id=device_id, **fields)
+
+
+def stored_text(text: str) -> str:
+    """``text`` as the catalog stores it: valid UTF-8, so DuckDB can hold it.
+
+    Python reads a file name that is not UTF-8 with each undecodable byte as a lone surrogate
+    (``os.fsdecode``); such a name is stored with those bytes written as ``\\xNN`` (``bad\\xff.mcap``)
+    and a note, and its ``uri`` percent-encodes the exact bytes (``bad%FF.mcap``), from which the file
+    opens again (``urllib.parse.unquote_to_bytes``). Registering beats failing the file: it is a
+    readable recording, and a failure would be stored under the same escaped path anyway. Every
+    other name (newlines and control characters included) is valid text and stored exactly.
+
+    >>> stored_text(os.fsdecode(b"bad\\xff.mcap"))
+    'bad\\\\xff.mcap'
+    """
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", NAME_ESCAPE)
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (a newline in a file name, an escape sequence) written as
+    Python escapes, so a report line stays one line and prints only what it says.
+
+    >>> printable("a\\nb\\x1b[31m")
+    'a\\\\nb\\\\x1b[31m'
+    """
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _stored_recording(recording: Recording) -> Recording:
+    """The recording with its texts :func:`stored_text`: a reader may name a topic after the file
+    (a table's stem) or quote its path in a note."""
+    topics = tuple(
+        dataclasses.replace(
+            topic,
+            name=stored_text(topic.name),
+            schema_name=None if topic.schema_name is None else stored_text(topic.schema_name),
+        )
+        for topic in recording.topics
+    )
+    return dataclasses.replace(
+        recording,
+        topics=topics,
+        notes=tuple(stored_text(note) for note in recording.notes),
+        identifiers={stored_text(k): stored_text(v) for k, v in recording.identifiers.items()},
+    )
 
 
 def recording_paths(folder: Path) -> Iterator[Path]:

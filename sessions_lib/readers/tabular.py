@@ -119,7 +119,16 @@ def _scan_parquet(path: Path) -> pl.LazyFrame:
                 f"{path}: not a complete Parquet file ({size} bytes, no {PARQUET_MAGIC.decode()} footer "
                 "at its end): truncated or still being written"
             )
-    return pl.scan_parquet(path)
+    return pl.scan_parquet(_polars_source(path))
+
+
+def _polars_source(path: Path) -> Path | io.BytesIO:
+    """The path, or the file's bytes when its name is not UTF-8 (polars opens only text paths)."""
+    try:
+        str(path).encode()
+    except UnicodeEncodeError:
+        return io.BytesIO(path.read_bytes())
+    return path
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +155,7 @@ def _scan_csv(path: Path) -> tuple[pl.LazyFrame, str | None]:
             end = lines.last_line_start
             why = f"has {fields} of the header's {header_fields} fields: a cut line"
     if end == lines.size:
-        return pl.scan_csv(path), None
+        return pl.scan_csv(_polars_source(path)), None
     with path.open("rb") as file:
         head = file.read(end)
     return pl.scan_csv(io.BytesIO(head)), f"last line left out: it {why}"
