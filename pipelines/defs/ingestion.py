@@ -6,6 +6,7 @@ changed files.
 """
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,7 +117,7 @@ def folder_fingerprint(fleet: FleetResource) -> str:
             continue
         for path in sorted(recording_paths(folder)):
             stat = path.stat()
-            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            digest.update(os.fsencode(path) + f"\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 

@@ -84,3 +84,17 @@ def test_the_sessions_command_imports_no_dagster(module: str):
     code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.split('.')[0] == 'dagster'))"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_sensors_fingerprint_takes_any_file_name_and_changes_with_the_recordings(tmp_path: Path):
+    from pipelines.defs.ingestion import folder_fingerprint
+
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    odd = os.fsdecode(os.fsencode(folder) + b"/bad\xff.mcap")  # not UTF-8: a surrogate-escaped str
+    Path(odd).write_bytes(b"\x89MCAP0\r\n")
+    fleet = FleetResource(root=str(tmp_path), device_metadata=None, datasets=[str(folder)])
+    first = folder_fingerprint(fleet)
+    assert folder_fingerprint(fleet) == first
+    Path(odd).write_bytes(b"\x89MCAP0\r\n more")
+    assert folder_fingerprint(fleet) != first
