@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from sessions_lib.client import Client, resolve_client
-from sessions_lib.errors import CatalogError, NotFoundError
+from sessions_lib.errors import CatalogError, InvalidRequestError, NotFoundError
+from sessions_lib.model.validation import is_int64
 from sessions_lib.queries import query_sql
 from sessions_lib.surfaces.sql import connect
 
@@ -48,11 +49,13 @@ _VARIABLE_TYPES = {
     "topic_name": "VARCHAR",
     "start_ns": "BIGINT",
     "end_ns": "BIGINT",
+    "tolerance_ns": "BIGINT",
 }
 
 # The longer queries are files in sessions_lib/queries/frames/; short lookups stay here.
 _SESSIONS = query_sql("frames/sessions")
 _EXTENTS = query_sql("frames/extents")
+_DEVICE_COVERAGE = query_sql("frames/device_coverage")
 
 _CONTRIBUTIONS = """
 SELECT * FROM session_files
@@ -171,6 +174,29 @@ def topic_extents_frame(
     )
 
 
+def device_coverage_frame(
+    device_id: str,
+    *,
+    start_ns: int | None = None,
+    end_ns: int | None = None,
+    tolerance_ns: int = 0,
+    org_id: str | None = None,
+    roboto_client: Client | None = None,
+) -> pl.DataFrame:
+    """When the device has data: its wall-clock ranges, from the extents alone (no recording read).
+
+    Every extent of the device's anchored files, clipped to the closed window ``[start_ns,
+    end_ns]`` (either side may be left open), merged wherever the gap between them is at most
+    ``tolerance_ns`` (overlapping and touching extents always merge). Columns: ``device_id,
+    start_ns, end_ns, extent_count, file_count, start, end``, in time order. Files whose clock is
+    not Unix time are left out. An unknown device, or another org's, raises ``NotFoundError``.
+
+    >>> device_coverage_frame("dv_falcon", tolerance_ns=60 * 10**9)  # doctest: +SKIP
+    """
+    with OrgFrames(org_id, roboto_client) as frames:
+        return frames.device_coverage(device_id, start_ns=start_ns, end_ns=end_ns, tolerance_ns=tolerance_ns)
+
+
 def devices_frame(org_id: str | None = None, *, roboto_client: Client | None = None) -> pl.DataFrame:
     """The org's devices (``device_id, name, device_type``), by name: labels for session rows.
 
@@ -254,6 +280,27 @@ class OrgFrames:
         if not self._scalar(sql, [self.org_id, topic_name]):
             raise NotFoundError("topic", topic_name, self.org_id)
         return self._extents(session_id, topic_name)
+
+    def device_coverage(
+        self, device_id: str, *, start_ns: int | None, end_ns: int | None, tolerance_ns: int
+    ) -> pl.DataFrame:
+        """See :func:`device_coverage_frame`."""
+        import polars as pl
+
+        for name, value in (("start_ns", start_ns), ("end_ns", end_ns), ("tolerance_ns", tolerance_ns)):
+            if value is not None and not is_int64(value):
+                raise InvalidRequestError(f"{name} must be int64 nanoseconds, got {value!r}")
+        if tolerance_ns < 0:
+            raise InvalidRequestError(f"tolerance_ns must not be negative, got {tolerance_ns}")
+        if start_ns is not None and end_ns is not None and start_ns > end_ns:
+            raise InvalidRequestError(f"the window's start_ns ({start_ns}) is after its end_ns ({end_ns})")
+        sql = "SELECT EXISTS (SELECT 1 FROM lake.main.devices WHERE org_id = ? AND device_id = ?)"
+        if not self._scalar(sql, [self.org_id, device_id]):
+            raise NotFoundError("device", device_id, self.org_id)
+        window = dict(start_ns=start_ns, end_ns=end_ns, tolerance_ns=tolerance_ns)
+        variables = dict(org_id=self.org_id, device_id=device_id, **window)
+        frame = self._lazy(_DEVICE_COVERAGE, **variables).with_columns(anchored=pl.lit(True))
+        return frame.with_columns(_datetimes("start_ns", "end_ns")).drop("anchored").collect()
 
     def devices(self) -> pl.DataFrame:
         """See :func:`devices_frame`."""
