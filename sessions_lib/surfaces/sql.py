@@ -369,8 +369,8 @@ def connect(
     """A read-only, gated SQL connection over the org's views (every org's with ``admin``)."""
     connection = org_connection(org_id, roboto_client, admin=admin)
     reserved = connection.execute(
-        "SELECT lower(view_name) FROM duckdb_views() WHERE database_name <> 'memory' "
-        "UNION SELECT lower(table_name) FROM duckdb_tables() WHERE database_name <> 'memory' "
+        "SELECT lower(view_name) FROM duckdb_views() WHERE database_name IN ('system', 'temp') "
+        "UNION SELECT lower(table_name) FROM duckdb_tables() WHERE database_name IN ('system', 'temp') "
         "UNION SELECT lower(database_name) FROM duckdb_databases()"
     ).fetchall()
     return SqlConnection(connection, Gate(frozenset(VIEW_NAMES), frozenset(name for (name,) in reserved)))
