@@ -214,8 +214,12 @@ class Catalog:
                 self._connection = self.new_connection()
             return self._connection
 
-    def new_connection(self) -> duckdb.DuckDBPyConnection:
+    def new_connection(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection of its own with the lake attached and in use.
+
+        ``read_only``: the lake attached ``READ_ONLY``, so DuckDB refuses every write to it (the
+        SQL surface's connections). A catalog lacking part of its schema is brought up to date
+        first, through this process's writable connection.
 
         The schema is created, or upgraded, only when the lake lacks a table or column of
         ``schema.sql``. That script only adds (``CREATE TABLE IF NOT EXISTS``, ``ALTER TABLE ...
@@ -225,6 +229,8 @@ class Catalog:
         two processes doing so at once both succeed, as every statement is idempotent and a
         commit conflict is retried.
         """
+        if read_only and not self.location.exists():
+            self.connection()  # a read-only attach cannot create the catalog
         self.location.prepare()
         connection = duckdb.connect(config=_OFFLINE)
         try:
@@ -233,9 +239,14 @@ class Catalog:
             for statement in self.location.setup_sql():
                 connection.execute(statement)
             schema = schema_columns(connection)
-            self._retrying(lambda: connection.execute(self.location.attach_sql(LAKE)))
+            self._retrying(lambda: connection.execute(self.location.attach_sql(LAKE, read_only)))
             connection.execute(f"USE {LAKE}")
-            if not schema <= self._run(connection, lake_columns):
+            complete = schema <= self._run(connection, lake_columns)
+            if read_only and not complete:
+                connection.close()
+                self.connection()  # creates or upgrades the schema, so the next attach finds it
+                return self.new_connection(read_only=True)
+            if not complete:
                 with self._writing():
                     self._run(connection, lambda tx: tx.execute(SCHEMA_SQL))
         except (duckdb.Error, SessionsError) as error:

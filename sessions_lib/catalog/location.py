@@ -123,17 +123,18 @@ class CatalogLocation:
             clauses.append(f"USE_SSL {use_ssl}")
         return [f"CREATE OR REPLACE SECRET sessions_s3 (TYPE s3, {', '.join(clauses)})"]
 
-    def attach_sql(self, alias: str) -> str:
-        """The ATTACH statement for this location."""
+    def attach_sql(self, alias: str, read_only: bool = False) -> str:
+        """The ATTACH statement for this location; ``read_only``: DuckDB refuses every write to it."""
+        mode = ", READ_ONLY" if read_only else ""
         if self.on_postgres:
             return f"ATTACH {_literal('ducklake:postgres:' + self.metadata)} AS {alias} " + (
-                f"(DATA_PATH {_literal(self.data_path)})"
+                f"(DATA_PATH {_literal(self.data_path)}{mode})"
             )
         # WAL journal, so readers never block writers.
         override = ", OVERRIDE_DATA_PATH true" if self.data_in_folder else ""
         return (
             f"ATTACH {_literal('ducklake:sqlite:' + self.metadata)} AS {alias} "
-            f"(DATA_PATH {_literal(self.data_path)}{override}, "
+            f"(DATA_PATH {_literal(self.data_path)}{override}{mode}, "
             "META_JOURNAL_MODE 'WAL', META_BUSY_TIMEOUT 10000)"
         )
 

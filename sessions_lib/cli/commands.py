@@ -58,7 +58,6 @@ from sessions_lib.cli.shell import (
     parse_timestamp_ns,
     refuse_reversed_window,
 )
-from sessions_lib.errors import InvalidRequestError
 from sessions_lib.model.requests import FILES_PER_TRANSACTION
 from sessions_lib.model.timestamps import NS_PER_UNIT, format_ns
 
@@ -259,41 +258,31 @@ def run_sql(
     ] = None,
     catalog: CatalogOption = None,
     org: OrgOption = None,
+    admin: Annotated[
+        bool, typer.Option("--admin", help="Views of every org's rows (operators); still read-only.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Run a read-only DuckDB query on the catalog (QUERY, or SQL piped on stdin).
+    """Run one read-only query on the catalog (QUERY, or SQL piped on stdin): a SELECT, or EXPLAIN of one.
 
-    The org's views: session_bounds, session_files, session_topics, device_sessions, session_anchored.
-    Tables: lake.<table>.
+    It reads the org's views: sessions, files, topics, topic_partitions, timeline_extents, devices,
+    datasets, session_devices, activity_intervals, session_files, session_bounds, session_topics,
+    device_sessions, session_anchored (with --admin, every org's rows).
     """
     import duckdb
 
     from sessions_lib.surfaces.sql import connect
 
-    # Queries only: writes go through the library, which keeps every session's stored bounds
-    # consistent with its contributions in the same transaction.
-    read_statements = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
     if query is None:
         if sys.stdin.isatty():
             raise typer.BadParameter("give a QUERY, or pipe SQL on stdin", param_hint="QUERY")
         query = sys.stdin.read()
     if not query.strip():
         raise typer.BadParameter("the query is empty", param_hint="QUERY")
-    with command(catalog) as client, closing(connect(org, client)) as connection:
+    with command(catalog) as client, closing(connect(org, client, admin=admin)) as connection:
         try:
-            statements = connection.extract_statements(query)
-            writes = [s for s in statements if s.type not in read_statements]
-            if writes:
-                raise InvalidRequestError(
-                    f"sessions sql only reads (SELECT, EXPLAIN); got {writes[0].type.name}: change "
-                    "sessions with `sessions create/add/remove` or the Python API, which keep bounds right"
-                )
-            if not statements:
-                raise InvalidRequestError("the query holds no SQL statement")
-            for statement in statements:
-                result = connection.execute(statement)
-            columns = [column[0] for column in result.description or []]
-            rows = result.fetchall()
+            result = connection.sql(query)
+            columns, rows = result.columns, result.fetchall()
         except duckdb.Error as error:
             fail(f"SQL: {str(error).strip().splitlines()[0]}")
     if as_json:

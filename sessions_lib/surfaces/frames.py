@@ -1,6 +1,6 @@
 """Polars frames for notebooks: an org's sessions, a session's files and topics, a topic's extents.
 
-Every frame is a query over the org-scoped views of :func:`sessions_lib.surfaces.sql.connect`
+Every frame is a query over the org-scoped views of :func:`sessions_lib.surfaces.sql.org_connection`
 (``session_bounds``, ``session_files``, ``session_topics``, ``device_sessions``), so bounds, windows
 and topics are the rules of ``sessions_lib.queries`` and answer exactly as ``Session`` does.
 
@@ -34,7 +34,7 @@ from sessions_lib.client import Client, resolve_client
 from sessions_lib.errors import CatalogError, InvalidRequestError, NotFoundError
 from sessions_lib.model.validation import is_int64
 from sessions_lib.queries import query_sql
-from sessions_lib.surfaces.sql import connect
+from sessions_lib.surfaces.sql import org_connection
 
 if TYPE_CHECKING:  # polars loads with the first frame built (DuckDB's .pl() and _datetimes)
     import polars as pl
@@ -222,7 +222,7 @@ class OrgFrames:
     def __init__(self, org_id: str | None = None, roboto_client: Client | None = None) -> None:
         client = resolve_client(roboto_client)
         self.org_id = client.resolve_org(org_id, "org_id")
-        self._connection = connect(self.org_id, client)
+        self._connection = org_connection(self.org_id, client)
 
     def sessions(
         self,

@@ -371,8 +371,10 @@ def test_sql_errors_are_one_clean_line(fleet: Fleet):
     assert bad.exit_code == 1 and bad.stdout == ""
     assert bad.stderr.startswith("error: SQL: Parser Error") and bad.stderr.count("\n") == 1
     write = invoke("sql", "DELETE FROM sessions", "--catalog", fleet.catalog)
-    assert write.exit_code == 1 and "only reads" in write.stderr
-    assert len(ok_json("sql", "SELECT * FROM lake.sessions", "--catalog", fleet.catalog)) == 3
+    assert write.exit_code == 1 and "read-only" in write.stderr
+    raw = invoke("sql", "SELECT * FROM lake.sessions", "--catalog", fleet.catalog)
+    assert raw.exit_code == 1 and "reads only the views" in raw.stderr
+    assert len(ok_json("sql", "SELECT * FROM sessions", "--catalog", fleet.catalog)) == 3
     empty = invoke("sql", "--catalog", fleet.catalog, input="")
     assert empty.exit_code == 2 and "empty" in empty.output
 
