@@ -74,6 +74,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(
         [
             "contributions_frame",
+            "device_coverage_frame",
             "devices_frame",
             "session_extents_frame",
             "session_files_frame",
@@ -145,6 +146,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ se
     from sessions_lib.model.sentinels import NotSet, NotSetType
     from sessions_lib.surfaces.frames import (
         contributions_frame,
+        device_coverage_frame,
         devices_frame,
         session_extents_frame,
         session_files_frame,

@@ -59,7 +59,7 @@ from sessions_lib.cli.shell import (
     refuse_reversed_window,
 )
 from sessions_lib.model.requests import FILES_PER_TRANSACTION
-from sessions_lib.model.timestamps import NS_PER_UNIT, format_ns
+from sessions_lib.model.timestamps import NS_PER_S, NS_PER_UNIT, format_ns
 
 if TYPE_CHECKING:
     from sessions_lib.api.session import Session
@@ -426,6 +426,55 @@ def anchor(
             highlight=False,
             markup=False,
         )
+
+
+@app.command()
+def coverage(
+    device_id: Annotated[str, typer.Argument(help="Device id (dv_...).", show_default=False)],
+    catalog: CatalogOption = None,
+    org: OrgOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    tolerance: Annotated[
+        float, typer.Option(min=0, help="Merge ranges whose gap is at most this many seconds.")
+    ] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """When a device has data: its wall-clock ranges, from the catalog's extents alone."""
+    from sessions_lib.surfaces.frames import device_coverage_frame
+
+    refuse_reversed_window(since, until)
+    tolerance_ns = round(tolerance * NS_PER_S)
+    with command(catalog) as client:
+        frame = device_coverage_frame(
+            device_id,
+            start_ns=since,
+            end_ns=until,
+            tolerance_ns=tolerance_ns,
+            org_id=org,
+            roboto_client=client,
+        )
+    ranges = [
+        {
+            **bounds_json("", r["start_ns"], r["end_ns"], True),
+            "extents": r["extent_count"],
+            "files": r["file_count"],
+        }
+        for r in frame.iter_rows(named=True)
+    ]
+    if as_json:
+        print_json(ranges)
+        return
+    print_table(
+        f"{len(ranges)} range(s) with data of {device_id}",
+        make_table(
+            ["start", "end", "extents", "files"],
+            (
+                (format_ns(r["min_timestamp_ns"]), format_ns(r["max_timestamp_ns"]), r["extents"], r["files"])
+                for r in ranges
+            ),
+        ),
+    )
 
 
 def _report_bounds(session: Session, anchored: bool, as_json: bool) -> None:

@@ -55,7 +55,26 @@ _VARIABLE_TYPES = {
 # The longer queries are files in sessions_lib/queries/frames/; short lookups stay here.
 _SESSIONS = query_sql("frames/sessions")
 _EXTENTS = query_sql("frames/extents")
-_DEVICE_COVERAGE = query_sql("frames/device_coverage")
+# One device's extents in a window ([start_ns, end_ns], either side open), for the coverage rule.
+_DEVICE_COVERAGE = (
+    """
+WITH device_spans AS (
+    SELECT f.device_id, te.file_id,
+           greatest(te.min_wall_ns, coalesce(getvariable('start_ns'), te.min_wall_ns)) AS lo,
+           least(te.max_wall_ns, coalesce(getvariable('end_ns'), te.max_wall_ns)) AS hi
+    FROM lake.main.timeline_extents AS te
+    JOIN lake.main.files AS f ON f.org_id = te.org_id AND f.file_id = te.file_id
+    WHERE te.org_id = getvariable('org_id') AND f.device_id = getvariable('device_id')
+      AND f.anchored IS NOT FALSE
+      AND (getvariable('start_ns') IS NULL OR te.max_wall_ns >= getvariable('start_ns'))
+      AND (getvariable('end_ns') IS NULL OR te.min_wall_ns <= getvariable('end_ns'))
+),
+coverage_settings AS (SELECT getvariable('tolerance_ns') AS tolerance_ns)
+SELECT * FROM (
+"""
+    + query_sql("rules/device_coverage")
+    + ") ORDER BY start_ns"
+)
 
 _CONTRIBUTIONS = """
 SELECT * FROM session_files

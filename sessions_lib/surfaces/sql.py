@@ -67,7 +67,14 @@ TABLE_VIEWS = (
     "sessions",
     "session_devices",
 )
-RULE_VIEWS = ("session_files", "session_bounds", "session_topics", "device_sessions", "session_anchored")
+RULE_VIEWS = (
+    "session_files",
+    "session_bounds",
+    "session_topics",
+    "device_sessions",
+    "session_anchored",
+    "device_coverage",
+)
 VIEW_NAMES = TABLE_VIEWS + RULE_VIEWS
 
 # Table functions a query may read from: generated rows only, no file, catalog or other query.
@@ -90,6 +97,20 @@ _LEADING_COMMENTS = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL
 _EXPLAIN = re.compile(r"EXPLAIN\b", re.IGNORECASE)
 
 
+# Every extent of a device's anchored file, for the coverage rule without a window or tolerance:
+# the `device_coverage` view answers which ranges each device has data in, overlapping and
+# touching extents merged (`device_coverage_frame` takes a window and a tolerance).
+_DEVICE_SPANS = """
+WITH device_spans AS (
+    SELECT f.device_id, te.file_id, te.min_wall_ns AS lo, te.max_wall_ns AS hi
+    FROM timeline_extents AS te
+    JOIN files AS f ON f.org_id = te.org_id AND f.file_id = te.file_id
+    WHERE f.device_id IS NOT NULL AND f.anchored IS NOT FALSE
+),
+coverage_settings AS (SELECT 0::BIGINT AS tolerance_ns)
+"""
+
+
 def _scoped(table: str, org: str | None) -> str:
     """The rows of ``lake.main.<table>`` of the org (a SQL expression), or of every org (None)."""
     where = f" WHERE org_id = {org}" if org is not None else ""
@@ -108,6 +129,7 @@ def views(org: str | None) -> dict[str, str]:
         "session_topics": contributions + "SELECT session_id, topic_id, name FROM session_topics",
         "device_sessions": query_sql("views/device_sessions"),
         "session_anchored": query_sql("views/session_anchored"),
+        "device_coverage": _DEVICE_SPANS + "SELECT * FROM (" + query_sql("rules/device_coverage") + ")",
     }
 
 

@@ -70,7 +70,9 @@ def test_a_file_whose_topics_have_no_extents_has_no_window(
     empty = recordings.file({"/empty": []}, device_id=device)
     full = recordings.file({"/imu": [(10, 20)]}, device_id=device)
     activity = client.catalog.read(lambda tx: tx.rows(DEVICE_ACTIVITY, org_id=org_id))
-    assert [(file_id, start, end) for _, _, file_id, _, start, end, *_ in activity] == [(full.file_id, 10, 20)]
+    assert [(file_id, start, end) for _, _, file_id, _, start, end, *_ in activity] == [
+        (full.file_id, 10, 20)
+    ]
     session = Session.create(roboto_client=client).add_files([empty.file_id, full.file_id])
     assert (session.record.min_timestamp_ns, session.record.max_timestamp_ns) == (10, 20)
 
