@@ -13,6 +13,7 @@ from sessions_lib.catalog.lake import Tx
 from sessions_lib.catalog.lookups import iterate_by_id, load_one
 from sessions_lib.catalog.paging import paginate
 from sessions_lib.client import Client, resolve_client
+from sessions_lib.model.validation import validate_id
 
 
 class _OrgRow(Protocol):
@@ -46,6 +47,7 @@ class CatalogObject(Generic[R]):
     @classmethod
     def _load(cls, id_value: str, owner_org_id: str | None, roboto_client: Client | None) -> Self:
         """The object of this id in the caller's org; unknown ids and other orgs' rows are not found."""
+        validate_id(f"{cls.kind}_id", id_value)
         client = resolve_client(roboto_client)
         org_id = client.resolve_org(owner_org_id, "owner_org_id")
         record = client.catalog.read(lambda tx: load_one(tx, cls.record_type, cls.kind, org_id, id_value))

@@ -8,13 +8,13 @@ from typing import Any
 
 from sessions_lib.api.base import CatalogObject
 from sessions_lib.api.registration import register_device
-from sessions_lib.api.session import Session, as_session_file, sessions_of
+from sessions_lib.api.session import Session, session_files, sessions_of
 from sessions_lib.catalog import Tx
 from sessions_lib.client import Client, resolve_client
 from sessions_lib.model.records import DeviceRecord, SessionRecord
 from sessions_lib.model.requests import DeviceChanges, SessionAttributes
 from sessions_lib.model.sentinels import NotSet, NotSetType
-from sessions_lib.model.validation import unique_ids, validate_name
+from sessions_lib.model.validation import validate_name
 from sessions_lib.store import devices
 from sessions_lib.store import sessions as store
 
@@ -145,8 +145,7 @@ class Device(CatalogObject[DeviceRecord]):
         """
         validate_name("session", name, required=True)
         attributes = SessionAttributes.given(description, tags, metadata)
-        wanted = [as_session_file(f) for f in files or ()]
-        unique_ids("file", [f.file_id for f in wanted])
+        wanted = [] if files is None else session_files(files)
         org_id = self._org
         now, user = self._client.now(), self._client.user
 

@@ -9,9 +9,8 @@ from typing import Any
 from sessions_lib.api.base import CatalogObject
 from sessions_lib.catalog import Tx
 from sessions_lib.client import Client
-from sessions_lib.errors import InvalidRequestError
 from sessions_lib.model.records import FileRecord, FileTopicRecord
-from sessions_lib.model.validation import is_int64
+from sessions_lib.model.validation import validate_id, validate_int64
 from sessions_lib.store import anchors, files
 
 
@@ -129,6 +128,8 @@ class File(CatalogObject[FileRecord]):
         its next run (an anchored file is merged with other files again). The anchor outlives a
         new read of the file.
         """
+        if topic is not None:
+            validate_id("topic", topic)
         org_id = self._org
         now, user = self._client.now(), self._client.user
         self._record = self._client.catalog.transaction(
@@ -148,7 +149,6 @@ class File(CatalogObject[FileRecord]):
             offset = start_ns - anchors.clock_start_ns(tx, org_id, self.file_id)
             return anchors.set_timeline_offset(tx, org_id, self.file_id, offset, None, now, user)
 
-        if not is_int64(start_ns):
-            raise InvalidRequestError(f"start_ns must be int64 nanoseconds, got {start_ns!r}")
+        validate_int64("start_ns", start_ns)
         self._record = self._client.catalog.transaction(work)
         return self

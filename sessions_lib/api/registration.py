@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sessions_lib.client import Client, resolve_client
+from sessions_lib.errors import InvalidRequestError
 from sessions_lib.model import ids
 from sessions_lib.model.records import (
     ActivityInterval,
@@ -32,7 +33,13 @@ from sessions_lib.model.records import (
     RecordedTopic,
 )
 from sessions_lib.model.requests import FILES_PER_TRANSACTION, FileRegistration
-from sessions_lib.model.validation import json_object_text, validate_name, validate_optional_text
+from sessions_lib.model.validation import (
+    json_object_text,
+    optional_id,
+    shown,
+    validate_name,
+    validate_optional_text,
+)
 from sessions_lib.store import datasets, devices, files
 
 
@@ -51,7 +58,7 @@ def register_device(
     validate_name("device", name, required=True)
     validate_optional_text("device", device_type=device_type)
     metadata_json = json_object_text("device metadata", metadata)
-    device_id = device_id or ids.new_id(ids.DEVICE)
+    device_id = optional_id("device_id", device_id) or ids.new_id(ids.DEVICE)
     now = client.now()
     return client.catalog.transaction(
         lambda tx: devices.insert_device(
@@ -72,8 +79,9 @@ def register_dataset(
     client = resolve_client(roboto_client)
     org = client.resolve_org(org_id, "org_id")
     validate_name("dataset", name, required=True)
+    validate_optional_text("dataset", root_path=root_path)
     record = DatasetRecord(
-        dataset_id=dataset_id or ids.new_id(ids.DATASET),
+        dataset_id=optional_id("dataset_id", dataset_id) or ids.new_id(ids.DATASET),
         org_id=org,
         name=name,
         root_path=root_path,
@@ -153,6 +161,19 @@ def register_files(
     ...     for i in range(1_000)
     ... )  # doctest: +SKIP
     """
+    if isinstance(registrations, str | bytes) or not isinstance(registrations, Iterable):
+        raise InvalidRequestError(
+            f"registrations must be an iterable of FileRegistration, got {shown(registrations)}"
+        )
     client = resolve_client(roboto_client)
     org = client.resolve_org(org_id, "org_id")
-    return files.write_registrations(client, org, registrations, files_per_transaction=files_per_transaction)
+    checked = (_registration(r) for r in registrations)
+    return files.write_registrations(client, org, checked, files_per_transaction=files_per_transaction)
+
+
+def _registration(value: Any) -> FileRegistration:
+    if not isinstance(value, FileRegistration):
+        raise InvalidRequestError(
+            f"register_files takes FileRegistration entries, got {shown(value)} ({type(value).__name__})"
+        )
+    return value

@@ -26,7 +26,7 @@ from sessions_lib.errors import InvalidRequestError
 from sessions_lib.model.records import SessionFile, SessionRecord, TopicIdentityRecord
 from sessions_lib.model.requests import SessionAttributes, SessionChanges
 from sessions_lib.model.sentinels import NotSet, NotSetType
-from sessions_lib.model.validation import as_file_id, unique_ids, validate_name
+from sessions_lib.model.validation import as_file_id, as_sequence, unique_ids, validate_id, validate_name
 from sessions_lib.store import sessions as store
 
 _EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
@@ -93,6 +93,7 @@ class Session(CatalogObject[SessionRecord]):
         roboto_client: Client | None = None,
     ) -> Generator[Session, None, None]:
         """Iterate sessions holding any file of the dataset (an unknown dataset is not found)."""
+        validate_id("dataset_id", dataset_id)
         client = resolve_client(roboto_client)
         org_id = client.resolve_org(owner_org_id, "owner_org_id")
         client.catalog.read(lambda tx: require_all(tx, "dataset", org_id, [dataset_id]))
@@ -177,10 +178,7 @@ class Session(CatalogObject[SessionRecord]):
         is written. Bounds are recomputed in the same transaction. A call that changes nothing
         (every file held already, with the range asked for) writes nothing.
         """
-        if isinstance(files, str) or not isinstance(files, Sequence):
-            raise InvalidRequestError(f"files must be a list of SessionFile entries, got {files!r}")
-        files = [as_session_file(f) for f in files]
-        unique_ids("file", [f.file_id for f in files])
+        files = session_files(files)
         org_id, now, user = self._org, self._client.now(), self._client.user
         return self._change(lambda tx: store.put_contributions(tx, org_id, self.session_id, files, now, user))
 
@@ -223,11 +221,13 @@ class Session(CatalogObject[SessionRecord]):
 
     def attach_to_device(self, device_id: str) -> None:
         """Attach a device of the session's org as a subject (attaching twice changes nothing)."""
+        validate_id("device_id", device_id)
         org_id, now, user = self._org, self._client.now(), self._client.user
         self._change(lambda tx: store.attach_device(tx, org_id, self.session_id, device_id, now, user))
 
     def detach_from_device(self, device_id: str) -> None:
         """Detach a device (an unknown device is refused; one not attached is ignored)."""
+        validate_id("device_id", device_id)
         org_id = self._org
         self._change(lambda tx: store.detach_device(tx, org_id, self.session_id, device_id))
 
@@ -288,6 +288,15 @@ def sessions_of(
         client.catalog, client.page_size, fetch_page, lambda r: (r.created, r.session_id), (_EARLIEST, "")
     )
     return (Session(record, client) for record in records)
+
+
+def session_files(files: Any) -> list[SessionFile]:
+    """The contributions a ``files`` argument asks for: a list of ``SessionFile`` entries, ``File``
+    objects or file ids (a lone id is refused, not split into characters), each file once."""
+    entries = as_sequence("files", files, "SessionFile entries, File objects or file ids")
+    wanted = [as_session_file(f) for f in entries]
+    unique_ids("file", [f.file_id for f in wanted])
+    return wanted
 
 
 def as_session_file(value: Any) -> SessionFile:

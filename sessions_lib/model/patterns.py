@@ -8,6 +8,7 @@ from typing import Protocol, TypeVar
 import pathspec
 
 from sessions_lib.errors import InvalidRequestError
+from sessions_lib.model.validation import as_sequence, shown
 
 
 class _HasPath(Protocol):
@@ -46,6 +47,9 @@ def gitignore_spec(argument: str, patterns: Sequence[str] | None) -> pathspec.Gi
     """Patterns as one gitignore matcher (``None`` for none); a lone string is refused, not split."""
     if patterns is None:
         return None
-    if isinstance(patterns, str) or not all(isinstance(p, str) for p in patterns):
-        raise InvalidRequestError(f"{argument} must be a list of gitignore-style patterns, got {patterns!r}")
-    return pathspec.GitIgnoreSpec.from_lines(patterns)
+    given = as_sequence(argument, patterns, "gitignore-style patterns")
+    if not all(isinstance(p, str) for p in given):
+        raise InvalidRequestError(
+            f"{argument} must be a list of gitignore-style patterns, got {shown(given)}"
+        )
+    return pathspec.GitIgnoreSpec.from_lines(given)

@@ -8,20 +8,33 @@ onto its record by name.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from sessions_lib.errors import InvalidRequestError
-from sessions_lib.model.validation import is_int64, validate_window
+from sessions_lib.model.validation import (
+    TIME_LIMIT_NS,
+    as_sequence,
+    is_int64,
+    shown,
+    storable_text,
+    validate_id,
+    validate_int64,
+    validate_window,
+)
 
 Origin = Literal["api", "inferred"]
 # How a reader obtained spans: from the file's own summary/index/metadata, or by scanning records.
 IndexUsed = Literal["summary", "index", "metadata", "scan"]
+READ_METHODS: tuple[str, ...] = get_args(IndexUsed)
 TimelineSource = Literal["log_time", "publish_time", "field"]
-TIMELINE_SOURCES: tuple[str, ...] = ("log_time", "publish_time", "field")
+TIMELINE_SOURCES: tuple[str, ...] = get_args(TimelineSource)
+# The activity a recording may hold (inference also makes "file" activity of whole files).
+ActivityKind = Literal["armed", "episode"]
+ACTIVITY_KINDS: tuple[str, ...] = get_args(ActivityKind)
 
 
 def frozen_json(value: Any) -> Mapping[str, Any]:
@@ -50,8 +63,7 @@ class SessionFile:
     range_max_timestamp_ns: int | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.file_id, str) or not self.file_id:
-            raise InvalidRequestError(f"file_id must be a non-empty string, got {self.file_id!r}")
+        validate_id("file_id", self.file_id)
         validate_window(
             f"contribution of file {self.file_id!r}",
             self.range_min_timestamp_ns,
@@ -248,26 +260,40 @@ class RecordedTopic:
     row_range: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
-        if self.row_range is not None and not 0 <= self.row_range[0] <= self.row_range[1]:
-            raise InvalidRequestError(f"topic {self.name!r}: row_range {self.row_range} is not [start, end)")
-        if not isinstance(self.name, str) or not self.name:
-            raise InvalidRequestError(f"topic name must be a non-empty string, got {self.name!r}")
+        validate_id("topic name", self.name)
+        what = f"topic {self.name!r}"
         if self.timeline_source not in TIMELINE_SOURCES:
             raise InvalidRequestError(
-                f"topic {self.name!r}: timeline_source {self.timeline_source!r} is not one of "
-                f"{TIMELINE_SOURCES}"
+                f"{what}: timeline_source {shown(self.timeline_source)} is not one of {TIMELINE_SOURCES}"
             )
-        for span in self.spans:
-            if len(span) != 2 or not all(is_int64(bound) for bound in span):
-                raise InvalidRequestError(f"topic {self.name!r}: span {span!r} is not two int64 nanoseconds")
-            if span[0] > span[1]:
-                raise InvalidRequestError(f"topic {self.name!r}: span {span} has its min after its max")
-        spans = tuple((int(lo), int(hi)) for lo, hi in self.spans)
-        if not is_int64(self.unix_epoch_offset_ns):
-            raise InvalidRequestError(f"topic {self.name!r}: unix_epoch_offset_ns must be int64 nanoseconds")
-        if self.message_count is not None and not is_int64(self.message_count):
-            raise InvalidRequestError(f"topic {self.name!r}: message_count must be an integer")
-        object.__setattr__(self, "spans", spans)
+        spans = as_sequence(f"{what}: spans", self.spans, "(min, max) pairs")
+        object.__setattr__(self, "spans", tuple(_int64_pair(f"{what}: span", span) for span in spans))
+        validate_int64(f"{what}: unix_epoch_offset_ns", self.unix_epoch_offset_ns)
+        if self.message_count is not None:
+            validate_int64(f"{what}: message_count", self.message_count, minimum=0)
+        for field_name in ("schema_name", "schema_encoding", "partition"):
+            if getattr(self, field_name) is not None:
+                storable_text(f"{what}: {field_name}", getattr(self, field_name))
+        if self.row_range is not None:
+            start, end = _int64_pair(f"{what}: row_range", self.row_range)
+            if start < 0:
+                raise InvalidRequestError(f"{what}: row_range {(start, end)} starts before row 0")
+            object.__setattr__(self, "row_range", (start, end))
+
+
+def _int64_pair(what: str, pair: Any) -> tuple[int, int]:
+    """``(min, max)``: two int64 integers, ``min <= max``, checked before any conversion."""
+    if (
+        isinstance(pair, str | bytes)
+        or not isinstance(pair, Sequence)
+        or len(pair) != 2
+        or not all(is_int64(bound) for bound in pair)
+    ):
+        raise InvalidRequestError(f"{what} {shown(pair)} is not two int64 integers (min, max)")
+    low, high = int(pair[0]), int(pair[1])
+    if low > high:
+        raise InvalidRequestError(f"{what} {shown(pair)} has its min after its max")
+    return low, high
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,9 +304,25 @@ class ActivityInterval:
     recording is anchored, else in the recording's own clock.
     """
 
-    kind: str  # "armed", ...
+    kind: ActivityKind
     start_ns: int
     end_ns: int
+
+    def __post_init__(self) -> None:
+        if self.kind not in ACTIVITY_KINDS:
+            raise InvalidRequestError(f"activity kind {shown(self.kind)} is not one of {ACTIVITY_KINDS}")
+        for name in ("start_ns", "end_ns"):
+            value = validate_int64(f"{self.kind} activity: {name}", getattr(self, name))
+            if abs(value) >= TIME_LIMIT_NS:
+                raise InvalidRequestError(
+                    f"{self.kind} activity: {name} {value} is beyond ±2**62 ns (the years 1823..2116)"
+                )
+            object.__setattr__(self, name, value)
+        if self.start_ns > self.end_ns:
+            raise InvalidRequestError(
+                f"{self.kind} activity: start_ns ({self.start_ns}) is after end_ns ({self.end_ns}); "
+                "intervals are closed, start <= end"
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 from sessions_lib.errors import InvalidRequestError
 from sessions_lib.model.records import (
+    READ_METHODS,
     ActivityInterval,
     IndexUsed,
     RecordedTopic,
@@ -23,9 +24,16 @@ from sessions_lib.model.records import (
 )
 from sessions_lib.model.sentinels import NotSet, NotSetType
 from sessions_lib.model.validation import (
+    as_sequence,
     is_int64,
     json_object_text,
+    optional_id,
+    shown,
+    text_mapping,
+    text_sequence,
     validate_description,
+    validate_id,
+    validate_int64,
     validate_name,
     validate_optional_text,
     validate_tags,
@@ -50,7 +58,7 @@ class SessionAttributes:
         """The attributes as a caller gives them; ``tags=None`` and ``metadata=None`` mean none."""
         validate_description(description)
         json_object_text("session metadata", metadata)
-        return cls(description, validate_tags(tags or ()), frozen_json(metadata))
+        return cls(description, () if tags is None else validate_tags(tags), frozen_json(metadata))
 
 
 def _set_fields(request: Any) -> dict[str, Any]:
@@ -168,10 +176,11 @@ class FileRegistration:
     file_id: str | None = None
 
     def __post_init__(self) -> None:
-        path = self.relative_path
-        if not isinstance(path, str) or not path:
-            raise InvalidRequestError(f"relative_path must be a non-empty string, got {path!r}")
+        path = validate_id("relative_path", self.relative_path)
         what = f"file {path!r}"
+        validate_id(f"{what}: dataset_id", self.dataset_id)
+        optional_id(f"{what}: device_id", self.device_id)
+        optional_id(f"{what}: file_id", self.file_id)
         validate_optional_text(
             what,
             uri=self.uri,
@@ -180,15 +189,32 @@ class FileRegistration:
             fingerprint=self.fingerprint,
             ingest_error=self.ingest_error,
         )
-        if self.size_bytes is not None and not (is_int64(self.size_bytes) and self.size_bytes >= 0):
-            raise InvalidRequestError(f"{what}: size_bytes must be a byte count, got {self.size_bytes!r}")
-        if self.mtime_ns is not None and not is_int64(self.mtime_ns):
-            raise InvalidRequestError(f"{what}: mtime_ns must be int64 nanoseconds, got {self.mtime_ns!r}")
+        if self.size_bytes is not None:
+            validate_int64(f"{what}: size_bytes (a byte count)", self.size_bytes, minimum=0)
+        if self.mtime_ns is not None:
+            validate_int64(f"{what}: mtime_ns", self.mtime_ns)
         if self.ingest_error == "":
             raise InvalidRequestError(f"{what}: ingest_error must say what went wrong, not be empty")
-        object.__setattr__(self, "topics", tuple(self.topics))
-        object.__setattr__(self, "notes", tuple(self.notes))
-        object.__setattr__(self, "activity", tuple(self.activity))
+        if self.read_method is not None and self.read_method not in READ_METHODS:
+            raise InvalidRequestError(
+                f"{what}: read_method {shown(self.read_method)} is not one of {READ_METHODS}"
+            )
+        if self.anchored is not None and not isinstance(self.anchored, bool):
+            raise InvalidRequestError(
+                f"{what}: anchored must be True, False or None, got {shown(self.anchored)}"
+            )
+        if self.identifiers is not None:
+            object.__setattr__(self, "identifiers", text_mapping(f"{what}: identifiers", self.identifiers))
+        activity = as_sequence(f"{what}: activity", self.activity, "ActivityInterval")
+        object.__setattr__(self, "topics", as_sequence(f"{what}: topics", self.topics, "RecordedTopic"))
+        object.__setattr__(self, "notes", text_sequence(f"{what}: notes", self.notes))
+        object.__setattr__(self, "activity", activity)
+        for interval in self.activity:
+            if not isinstance(interval, ActivityInterval):
+                raise InvalidRequestError(
+                    f"{what}: activity must be ActivityInterval, got {shown(interval)} "
+                    f"({type(interval).__name__})"
+                )
         _validate_topics(what, self.topics)
         if self.ingest_error is not None and self.topics:
             raise InvalidRequestError(
