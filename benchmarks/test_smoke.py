@@ -10,6 +10,7 @@ import pytest
 from benchmarks import (
     bench_add_file,
     bench_cli,
+    bench_contention,
     bench_fleet_queries,
     bench_inference,
     bench_ingest,
@@ -150,3 +151,19 @@ def test_cli_benchmark_smoke(tmp_path: Path):
     results = bench_cli.run(tmp_path / "fleet", repeats=1)
     for name in ("list_s", "bare_s", "show_s", "help_s", "import_s", "ratio"):
         assert results[name] > 0, name
+
+
+def test_contention_benchmark_smoke():
+    """Both modes run the same load; the queued writers never retry (the racing ones may or not)."""
+    results = bench_contention.run(calls=6, copies=1, files_per_transaction=8)
+    assert set(results["modes"]) == set(bench_contention.MODES) and results["recordings"] > 0
+    for result in results["modes"].values():
+        assert len(result.latencies.calls) == 6 * bench_contention.WRITERS
+        assert result.files_ingested == results["recordings"] and result.busy == 0
+        assert result.latencies.percentile(50) > 0
+    queued = results["modes"]["queued"]
+    assert queued.retries == queued.ingest_retries == 0
+    assert (
+        len(list(bench_contention.report(results)))
+        == 2 + len(bench_contention.MODES) * (2 + len(bench_contention.OPERATIONS)) + 1
+    )

@@ -1,15 +1,18 @@
 """The DuckLake catalog: attach it, create its schema on first use, run transactions with retry.
 
-Every read and write goes through :meth:`Catalog.transaction`: one DuckDB transaction on the
-attached lake, retried whole (not just its COMMIT) with jittered backoff when SQLite reports a lock
-or DuckLake a commit conflict. A retried transaction re-reads everything it decides on, so a
-write is applied exactly once or not at all.
+Every read and write goes through :meth:`Catalog.transaction` or :meth:`Catalog.read`: one DuckDB
+transaction on the attached lake, retried whole (not just its COMMIT) with jittered backoff when
+SQLite reports a lock or DuckLake a commit conflict. A retried transaction re-reads everything it
+decides on, so a write is applied exactly once or not at all. Write transactions of one catalog
+queue on its writer lock (a file lock in the catalog folder, or a PostgreSQL advisory lock), so
+writers take turns instead of retrying each other's conflicts.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import random
 import threading
 import time
@@ -23,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import duckdb
 
 from sessions_lib.catalog.extensions import load_extensions
+from sessions_lib.catalog.file_lock import WRITER_LOCK_FILE, FileWriterLock
 from sessions_lib.catalog.location import CatalogLocation
 from sessions_lib.catalog.postgres import PostgresWriterLock, database_size_bytes
 from sessions_lib.errors import CatalogBusyError, CatalogError, SessionsError
@@ -33,6 +37,8 @@ if TYPE_CHECKING:  # polars and Arrow load only where a transaction builds or re
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+log = logging.getLogger(__name__)
 
 LAKE = "lake"
 SCHEMA_SQL = resources.files(__package__).joinpath("schema.sql").read_text()
@@ -77,9 +83,10 @@ class RetryPolicy:
         self.max_delay_s = max_delay_s
         self.deadline_s = deadline_s
 
-    def delays(self) -> Iterator[float]:
-        """Yield the pause before each retry until the deadline has passed."""
-        start = time.monotonic()
+    def delays(self, started: float | None = None) -> Iterator[float]:
+        """Yield the pause before each retry until the deadline, counted from ``started`` (a
+        ``time.monotonic()``; default now), has passed."""
+        start = time.monotonic() if started is None else started
         delay = self.first_delay_s
         while time.monotonic() - start < self.deadline_s:
             yield random.uniform(0, delay)
@@ -196,16 +203,24 @@ class Catalog:
     0
     """
 
-    def __init__(self, location: CatalogLocation, retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self, location: CatalogLocation, retry: RetryPolicy | None = None, *, queue_writers: bool = True
+    ) -> None:
+        """``queue_writers=False`` leaves out the embedded catalog's writer lock: its writers then
+        race and retry (what benchmarks compare against). A PostgreSQL catalog always takes its
+        lock, which its uniqueness checks need."""
         self.location = location
         self.retry = retry or RetryPolicy()
+        self.retries = 0  # attempts run again after a lock or conflict, since this object was made
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
-        self._writer_lock = (
-            PostgresWriterLock(location.metadata, timeout_s=self.retry.deadline_s)
-            if location.on_postgres
-            else None
-        )
+        self._retries_lock = threading.Lock()
+        self._writer_lock: PostgresWriterLock | FileWriterLock | None = None
+        if location.on_postgres:
+            self._writer_lock = PostgresWriterLock(location.metadata, timeout_s=self.retry.deadline_s)
+        elif queue_writers:
+            lock_file = location.metadata_path.parent / WRITER_LOCK_FILE
+            self._writer_lock = FileWriterLock(lock_file, timeout_s=self.retry.deadline_s)
 
     def connection(self) -> duckdb.DuckDBPyConnection:
         """The process's DuckDB connection with the lake attached and its schema in place."""
@@ -260,17 +275,21 @@ class Catalog:
         ``work`` must only read and write through its ``Tx`` (it may run several times). An error
         of the library's own raised by ``work`` rolls back and propagates: nothing is written.
         Write transactions of one catalog run one at a time, across processes and machines, so a
-        read-then-insert check (a unique name, a file's path) cannot race another writer.
+        read-then-insert check (a unique name, a file's path) cannot race another writer. Waiting
+        for the writer lock and the retries share one budget, ``retry.deadline_s``.
         """
         connection = self.connection()
+        started = time.monotonic()
         with self._writing():
-            return self._run(connection, work)
+            return self._run(connection, work, started)
 
     def read(self, work: Callable[[Tx], T]) -> T:
         """Run read-only ``work`` in one transaction: a consistent snapshot, never waiting on writers."""
         return self._run(self.connection(), work)
 
-    def _run(self, connection: duckdb.DuckDBPyConnection, work: Callable[[Tx], T]) -> T:
+    def _run(
+        self, connection: duckdb.DuckDBPyConnection, work: Callable[[Tx], T], started: float | None = None
+    ) -> T:
         def attempt() -> T:
             cursor = connection.cursor()
             try:
@@ -286,11 +305,15 @@ class Catalog:
             finally:
                 cursor.close()
 
-        return self._retrying(attempt)
+        return self._retrying(attempt, started)
 
-    def _retrying(self, attempt: Callable[[], T]) -> T:
+    def _retrying(self, attempt: Callable[[], T], started: float | None = None) -> T:
         last_error: duckdb.Error | None = None
-        for delay in itertools.chain([0.0], self.retry.delays()):
+        for delay in itertools.chain([0.0], self.retry.delays(started)):
+            if last_error is not None:
+                with self._retries_lock:
+                    self.retries += 1
+                log.debug("retrying a transaction on %s in %.3fs: %s", self.location, delay, last_error)
             time.sleep(delay)
             try:
                 return attempt()
@@ -358,7 +381,7 @@ class Catalog:
         return metadata + int(data)
 
     def _writing(self) -> contextlib.AbstractContextManager[None]:
-        """Hold the catalog's writer lock (PostgreSQL); SQLite serializes writers by itself."""
+        """Hold the catalog's writer lock (none when ``queue_writers`` was turned off)."""
         return self._writer_lock.held() if self._writer_lock else contextlib.nullcontext()
 
     def close(self) -> None:

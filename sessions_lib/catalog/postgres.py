@@ -4,10 +4,9 @@ One writer at a time per catalog, across processes and machines.
 
 The library checks uniqueness by reading before it inserts (a topic's id, a file's path, a session
 name on a device). DuckLake lets concurrent *inserts* commit side by side, so two writers could both
-see "absent" and both insert. On SQLite the metadata database refuses a commit whose snapshot went
-stale ("database is locked", retried whole), which serializes writers already. On PostgreSQL a
-write transaction holds a session-level advisory lock from before its first read until after its
-commit: the next writer's reads then see the first one's rows.
+see "absent" and both insert. On PostgreSQL a write transaction holds a session-level advisory lock
+from before its first read until after its commit: the next writer's reads then see the first
+one's rows. (An embedded catalog does the same with a file lock, ``file_lock.py``.)
 """
 
 from __future__ import annotations

@@ -78,8 +78,10 @@ def test_client_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def test_a_conflicting_commit_is_retried_whole_and_applied_once(client: Client):
-    """Another process commits while our transaction is open: ours fails, re-runs, lands once."""
-    other = Catalog(client.catalog.location)
+    """Another writer commits while our transaction is open: ours fails, re-runs, lands once.
+    (The other writer does not queue on the writer lock, or it would wait for ours.)"""
+    other = Catalog(client.catalog.location, queue_writers=False)
+    retries_before = client.catalog.retries
     attempts = []
 
     def work(tx):
@@ -90,6 +92,7 @@ def test_a_conflicting_commit_is_retried_whole_and_applied_once(client: Client):
 
     client.catalog.transaction(work)
     assert attempts == [0, 1]  # the retry saw the other commit
+    assert client.catalog.retries == retries_before + 1
     ids = client.catalog.transaction(lambda tx: tx.rows("SELECT dataset_id FROM datasets ORDER BY 1"))
     assert ids == [("ds_other",), ("ds_ours",)]
     other.close()
