@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from sessions_lib.model.records import Recording
+from sessions_lib.readers.messages import MessagesFunction
 from sessions_lib.readers.options import ReadOptions
 
 ReadFunction = Callable[[Path, ReadOptions], Recording]
@@ -33,6 +34,8 @@ class Reader:
     magic: bytes | None = None
     extensions: tuple[str, ...] = ()
     in_folder: Callable[[Path], bool] | None = None
+    # Decodes one topic's messages in a window (messages.py); None: the format's data is not read.
+    messages: MessagesFunction | None = None
 
     @property
     def reads(self) -> Literal["file", "folder"]:

@@ -395,3 +395,36 @@ def devices_page(tx: Tx, org_id: str, session_id: str, after_device_id: str, lim
         limit=limit,
     )
     return [device_id for (device_id,) in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSliceRow:
+    """One part of a session's topic: a topic partition of a file the session holds, and the
+    contribution's wall-clock window over it (see ``session/topic_slices.sql``)."""
+
+    file_id: str
+    relative_path: str
+    uri: str | None
+    format: str | None
+    root_path: str | None
+    anchored: bool | None
+    topic_part_id: str
+    partition_key: str | None
+    row_start: int | None
+    row_end: int | None
+    window_min_ns: int
+    window_max_ns: int
+    unix_epoch_offset_ns: int | None
+
+
+_TOPIC_SLICES = with_rules(ONE_SESSION) + query_sql("session/topic_slices")
+
+
+def topic_slices(tx: Tx, org_id: str, session_id: str, topic_name: str) -> list[TopicSliceRow]:
+    """The partitions of the topic on the files the session holds whose data overlaps their
+    contribution's window, with that window, in time order (a file held twice: once; a file's
+    partitions: each)."""
+    require_session(tx, org_id, session_id)
+    return tx.records(
+        TopicSliceRow, _TOPIC_SLICES, org_id=org_id, session_id=session_id, topic_name=topic_name
+    )
