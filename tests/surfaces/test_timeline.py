@@ -324,3 +324,19 @@ def test_a_catalog_of_unanchored_sessions_is_one_relative_panel(clocks, tmp_path
     # With the session's own panel: its axis is relative too.
     path = draw_timeline(tmp_path / "sim.png", session_id=session.session_id, roboto_client=org, width_px=900)
     assert_drawn(path, 900)
+
+
+def test_each_device_row_of_the_wall_clock_panel_shows_the_devices_coverage(clocks, tmp_path: Path):
+    from sessions_lib.surfaces.frames import OrgFrames, device_coverage_frame
+    from sessions_lib.surfaces.timeline.layout import fleet_panels
+
+    org = clocks["client"]
+    with OrgFrames(roboto_client=org) as frames:
+        wall, relative = fleet_panels(frames, None, None, None)
+    devices = [row for row in wall.rows if row.device_id is not None]
+    assert devices
+    for row in devices:
+        expected = device_coverage_frame(row.device_id, roboto_client=org)
+        assert row.coverage is not None and row.coverage.equals(expected)
+    assert all(row.coverage is None for row in relative.rows)  # relative time: no wall-clock data
+    draw_timeline(tmp_path / "coverage.png", roboto_client=org, width_px=1200)

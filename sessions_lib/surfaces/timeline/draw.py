@@ -41,6 +41,7 @@ _GAP_PX = 24  # between two panels
 _SESSION_FILL = {"inferred": "#d5e5f5", "api": "#e9dcf3"}
 _SESSION_EDGE = {"inferred": "#5b8fc7", "api": "#9170b8"}
 _WHOLE_FILE, _RANGED = "#1f4e79", "#e07b00"
+_COVERAGE, _COVERAGE_PX = "#2a9d8f", 2  # a device's coverage: a thin band along the foot of its row
 _SELECTED = "#c0001a"
 _OUTSIDE_WINDOW = "#c9c9c9"  # an extent's part outside its file's contribution window
 _FILE_COLORS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#d62728")
@@ -158,6 +159,8 @@ def _draw_fleet(
         _row_label(axes, y + row_height / 2 - 6, row.label, fontsize=9, fontweight="bold")
         sessions = _count(row.sessions.height, "session")
         _row_label(axes, y + row_height / 2 + 7, sessions, fontsize=7.5, color="#666666")
+        if row.coverage is not None:
+            _draw_coverage(axes, axis, row.coverage, bottom=y + row_height - 1)
         placed = zip(row.sessions.iter_rows(named=True), row.lanes, row.label_rooms, strict=True)
         for session, lane, room in placed:
             top = y + ROW_PAD_PX / 2 + lane * LANE_PX + (LANE_PX - _BAR_PX) / 2
@@ -199,6 +202,8 @@ def _draw_fleet(
         Patch(color=_WHOLE_FILE, label="whole-file contribution"),
         Patch(color=_RANGED, label="ranged contribution"),
     ]
+    if any(row.coverage is not None and not row.coverage.is_empty() for row in fleet.rows):
+        handles.append(Patch(color=_COVERAGE, label="device has data"))
     if selected is not None:
         handles.append(Patch(facecolor="none", edgecolor=_SELECTED, lw=2, label="selected session"))
     if axis.cuts:
@@ -444,6 +449,14 @@ def _draw_extents(axes: Axes, axis: TimeAxis, extents: pl.DataFrame, top: float,
     lo = np.maximum(inside["min_wall_ns"].to_numpy(), inside["window_min_ns"].to_numpy())
     hi = np.minimum(inside["max_wall_ns"].to_numpy(), inside["window_max_ns"].to_numpy())
     _bars(axes, axis, lo, hi, top, color, zorder=2)
+
+
+def _draw_coverage(axes: Axes, axis: TimeAxis, coverage: pl.DataFrame, bottom: float) -> None:
+    """A device's ranges with data as a thin band ending at ``bottom``, each at least 1.5 px wide."""
+    x0 = axis.x(coverage["start_ns"].to_numpy())
+    x1 = np.maximum(axis.x(coverage["end_ns"].to_numpy()), x0 + 1.5)
+    spans = list(zip(x0, x1 - x0, strict=True))
+    axes.broken_barh(spans, (bottom - _COVERAGE_PX, _COVERAGE_PX), facecolors=_COVERAGE, lw=0, zorder=1)
 
 
 def _bars(

@@ -9,7 +9,7 @@ their recording's own zero) on a relative axis of their own, so neither stretche
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -32,8 +32,12 @@ class Row:
 
     label: str
     sessions: pl.DataFrame
+    device_id: str | None = None
     lanes: tuple[int, ...] = ()
     label_rooms: tuple[float, ...] = ()  # pixels each session's label may take
+    # The device's wall-clock ranges with data (``device_coverage_frame`` rows; none for a
+    # relative panel or the row of sessions without a device).
+    coverage: pl.DataFrame | None = None
 
     @property
     def height_px(self) -> int:
@@ -114,11 +118,27 @@ def fleet_panels(
     contributions = (
         frames.contributions().join(drawn.lazy().select("session_id"), on="session_id", how="semi").collect()
     )
-    return tuple(
+    panels = tuple(
         _fleet(panel, contributions, names, device_ids, anchored)
         for anchored in (True, False)
         if not (panel := drawn.filter(pl.col("anchored") == anchored)).is_empty()
     )
+    return tuple(_with_coverage(frames, panel, start_ns, end_ns) for panel in panels)
+
+
+def _with_coverage(frames: OrgFrames, fleet: Fleet, start_ns: int | None, end_ns: int | None) -> Fleet:
+    """A wall-clock panel's device rows with each device's coverage in the window: when it has
+    data at all, whichever sessions that data is in (a relative panel has none to show)."""
+    if not fleet.anchored:
+        return fleet
+
+    def covered(row: Row) -> Row:
+        if row.device_id is None:
+            return row
+        coverage = frames.device_coverage(row.device_id, start_ns=start_ns, end_ns=end_ns, tolerance_ns=0)
+        return replace(row, coverage=coverage)
+
+    return replace(fleet, rows=tuple(covered(row) for row in fleet.rows))
 
 
 def _fleet(
@@ -147,7 +167,7 @@ def _fleet(
             pl.col("device_id").is_null() if device_id is None else pl.col("device_id") == device_id
         )
         label = _NO_DEVICE if device_id is None else names.get(device_id, device_id)
-        rows.append(Row(label, mine))
+        rows.append(Row(label, mine, device_id=device_id))
     held = contributions.join(drawn.select("session_id"), on="session_id", how="semi")
     return Fleet(tuple(rows), held, drawn.height, anchored)
 
