@@ -11,7 +11,6 @@ fields the slice wants are converted.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import MISSING, Field, fields, is_dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -78,47 +77,46 @@ def _arrow_type(store: Typestore, msgtype: str, kind: Nodetype, desc: Any) -> pa
     return pa.list_(_arrow_type(store, msgtype, *desc[0]))  # ARRAY and SEQUENCE: (element, length)
 
 
-def as_mapping(message: object, slice_: TopicSlice, prefix: str = "") -> dict[str, Any]:
+def as_mapping(message: Any, store: Typestore, slice_: TopicSlice, prefix: str = "") -> dict[str, Any]:
     """A rosbags message as nested mappings, with only the fields ``slice_`` wants below ``prefix``
     (a flattened path, ``""`` at the top); arrays of numbers stay numpy arrays (Arrow takes them
     as they are), arrays of messages become lists of mappings."""
     mapping: dict[str, Any] = {}
-    for field in _data_fields(message):
-        name = f"{prefix}{field.name}"
-        if slice_.wants(name):
-            value = getattr(message, field.name)
-            if is_dataclass(value):
-                mapping[field.name] = as_mapping(value, slice_, name + FIELD_SEPARATOR)
+    for name in _field_names(message, store):
+        full = f"{prefix}{name}"
+        if slice_.wants(full):
+            value = getattr(message, name)
+            if hasattr(value, "__msgtype__"):
+                mapping[name] = as_mapping(value, store, slice_, full + FIELD_SEPARATOR)
             else:
-                mapping[field.name] = _plain(value)
+                mapping[name] = _plain(value, store)
     return mapping
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, store: Typestore) -> Any:
     """A field's value for Arrow: messages inside arrays as mappings, numpy scalars as Python."""
     if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    if is_dataclass(value):
-        return {field.name: _plain(getattr(value, field.name)) for field in _data_fields(value)}
+        return [_plain(item, store) for item in value]
+    if hasattr(value, "__msgtype__"):
+        return {name: _plain(getattr(value, name), store) for name in _field_names(value, store)}
     if isinstance(value, np.generic):
         return value.item()
     return value
 
 
-def _data_fields(message: object) -> list[Field]:
-    """The message's data fields: rosbags' classes also hold their constants (``DEBUG = 1``) and
-    ``__msgtype__`` as dataclass fields, the only ones with a default."""
-    return [f for f in fields(message) if f.default is MISSING]  # type: ignore[arg-type]
+def _field_names(message: Any, store: Typestore) -> list[str]:
+    """The message's data fields as its type defines them (its class also holds the constants)."""
+    return [name for name, _ in store.fielddefs[message.__msgtype__][1]]
 
 
 def batches(
-    decoded: Iterable[tuple[int, object]], schema: pa.Schema, slice_: TopicSlice
+    decoded: Iterable[tuple[int, object]], store: Typestore, schema: pa.Schema, slice_: TopicSlice
 ) -> Iterator[pa.RecordBatch]:
     """``(timestamp_ns, rosbags message)`` pairs, in time order, as record batches of ``schema``,
-    ``BATCH_MESSAGES`` at a time; nothing for no messages."""
+    ``BATCH_MESSAGES`` at a time; nothing for no messages. ``store`` defines the messages' types."""
     rows: list[dict[str, Any]] = []
     for timestamp, message in decoded:
-        rows.append({TIMESTAMP_COLUMN: timestamp, **dict(flatten(as_mapping(message, slice_)))})
+        rows.append({TIMESTAMP_COLUMN: timestamp, **dict(flatten(as_mapping(message, store, slice_)))})
         if len(rows) == BATCH_MESSAGES:
             yield pa.RecordBatch.from_pylist(rows, schema=schema)
             rows = []

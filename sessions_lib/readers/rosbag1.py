@@ -141,13 +141,14 @@ def messages(slice_: TopicSlice) -> Iterator[pa.RecordBatch]:
                 "decoded into one table"
             )
         typestores = {c.id: _typestore(path, c) for c in connections}
-        schema = arrow_schema(typestores[connections[0].id], msgtypes[0], slice_)
+        store = typestores[connections[0].id]  # the definitions of one type, for its fields
+        schema = arrow_schema(store, msgtypes[0], slice_)
         start, stop = window_bounds(slice_)
         decoded = (
             (timestamp, _deserialize(path, typestores[c.id], c, raw))
             for c, timestamp, raw in reader.messages(connections, start, stop)
         )
-        yield from batches(decoded, schema, slice_)
+        yield from batches(decoded, store, schema, slice_)
     except _CHUNK_FAILURES as error:
         raise ReaderError(f"{path}: topic {topic!r}: damaged chunk data ({_describe(error)})") from None
     finally:

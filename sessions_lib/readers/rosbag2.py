@@ -215,7 +215,7 @@ def messages(slice_: TopicSlice) -> Iterator[pa.RecordBatch]:
             (timestamp, _deserialize(path, store, topic, msgtype, data))
             for timestamp, data in connection.execute(query, (*ids, start, end))
         )
-        yield from batches(decoded, arrow_schema(store, msgtype, slice_), slice_)
+        yield from batches(decoded, store, arrow_schema(store, msgtype, slice_), slice_)
     except sqlite3.Error as error:
         raise ReaderError(f"{path}: topic {topic!r}: SQLite error reading its messages: {error}") from None
     finally:
