@@ -60,7 +60,7 @@ def _flat_fields(store: Typestore, msgtype: str, slice_: TopicSlice, prefix: str
         if not slice_.wants(full):
             continue
         if kind == Nodetype.NAME:
-            yield from _flat_fields(store, desc, slice_, full + FIELD_SEPARATOR)
+            yield from _flat_fields(store, str(desc), slice_, full + FIELD_SEPARATOR)
         else:
             yield pa.field(full, _arrow_type(store, msgtype, kind, desc))
 

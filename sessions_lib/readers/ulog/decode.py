@@ -13,6 +13,7 @@ columns, arrays of nested formats as lists of structs, ``char[n]`` as text (up t
 
 from __future__ import annotations
 
+import mmap
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,7 +46,7 @@ def messages(slice_: TopicSlice) -> Iterator[pa.RecordBatch]:
             ) from None
 
 
-def _decoded(path: Path, buf: bytes, slice_: TopicSlice) -> Iterator[pa.RecordBatch]:
+def _decoded(path: Path, buf: bytes | mmap.mmap, slice_: TopicSlice) -> Iterator[pa.RecordBatch]:
     scan = scan_messages(path, buf)
     subs = scan.subscriptions
     mine = [i for i, sub in enumerate(subs) if sub.topic == slice_.topic]
