@@ -99,8 +99,8 @@ def test_lerobot_episodes_equal_pyarrow():
     rng = random.Random(1)
     for topic in read_recording(LEROBOT).topics:
         start, end = topic.row_range
-        oracle = [(round(float(np.float32(r["timestamp"])) * 1e9), r) for r in table[start:end]]
-        oracle = [(round(float(np.float32(r["timestamp"])) * 10**9), r) for _, r in oracle]
+        # the float32 seconds as stored, to float64, to nanoseconds: the reader's rule, in Python
+        oracle = [(round(float(np.float32(r["timestamp"])) * 10**9), r) for r in table[start:end]]
         slice_ = TopicSlice(LEROBOT, topic.name, row_range=topic.row_range)
         whole = assert_matches(lerobot.messages, slice_, oracle, value_of=dict.get)
         assert whole.column_names == [TIMESTAMP_COLUMN, topic.name] and whole.num_rows == topic.message_count
