@@ -22,13 +22,16 @@ files under ``data/`` or ``train/``) are recognised but not read: their data fil
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from sessions_lib.errors import ReaderError
 from sessions_lib.model.records import ActivityInterval, RecordedTopic, Recording
+from sessions_lib.readers.messages import TIMESTAMP_COLUMN, TopicSlice
 from sessions_lib.readers.options import DEFAULT_OPTIONS, ReadOptions
 from sessions_lib.readers.protocol import Reader
 from sessions_lib.readers.spans import split_at_gaps
@@ -42,6 +45,8 @@ V1_DATA_SUFFIXES = frozenset({".arrow", ".parquet"})
 V1_CONVERSION = "lerobot/common/datasets/v2/convert_dataset_v1_to_v2.py"
 EPISODES = Path("meta") / "episodes"  # v3: parquet files, one row per episode
 EPISODES_JSONL = Path("meta") / "episodes.jsonl"  # v2: one JSON object per episode
+# A frame's time in its episode's own clock, nanoseconds: how spans are stored and data is read.
+EPISODE_TIME_NS = (pl.col("timestamp").cast(pl.Float64) * NS_PER_S).round().cast(pl.Int64)
 # Columns that index frames rather than carry data.
 BOOKKEEPING = frozenset({"timestamp", "frame_index", "episode_index", "index", "task_index"})
 
@@ -101,7 +106,7 @@ def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
             (pl.col("row").max() + 1).alias("row_end"),
             pl.len().alias("frames"),
             pl.col("index").min().alias("first_index"),
-            (pl.col("timestamp").cast(pl.Float64) * NS_PER_S).round().cast(pl.Int64).alias("times_ns"),
+            EPISODE_TIME_NS.alias("times_ns"),
         )
         .sort("episode_index")
     )
@@ -144,7 +149,38 @@ def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
     )
 
 
-READER = Reader("lerobot", read, in_folder=is_data_file)
+def messages(slice_: TopicSlice) -> Iterator[pa.RecordBatch]:
+    """One episode's frames of one feature: the slice's rows ``[start, end)`` of the data file, in
+    its window of the episode's clock; ``timestamp_ns`` as spans store it, then the feature's column.
+    Only the row groups holding those rows are read."""
+    path, topic = Path(slice_.path), slice_.topic
+    if slice_.row_range is None:
+        raise ReaderError(
+            f"{path}: topic {topic!r}: a LeRobot data file holds one slice per episode; name the "
+            "episode's rows (row_range)"
+        )
+    start, end = slice_.row_range
+    try:
+        frame = pl.scan_parquet(path)
+        columns = frame.collect_schema()
+        if topic not in columns or topic in BOOKKEEPING:
+            raise ReaderError(f"{path}: no feature {topic!r} in the LeRobot data file")
+        rows = frame.slice(start, max(0, end - start)).select(
+            EPISODE_TIME_NS.alias(TIMESTAMP_COLUMN), *([pl.col(topic)] if slice_.wants(topic) else [])
+        )
+        if slice_.start_ns is not None:
+            rows = rows.filter(pl.col(TIMESTAMP_COLUMN) >= slice_.start_ns)
+        if slice_.end_ns is not None:
+            rows = rows.filter(pl.col(TIMESTAMP_COLUMN) <= slice_.end_ns)
+        table = rows.collect().to_arrow()
+    except ReaderError:
+        raise
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError) as error:
+        raise ReaderError(f"{path}: topic {topic!r}: not a readable LeRobot data file: {error}") from None
+    yield from table.to_batches()
+
+
+READER = Reader("lerobot", read, in_folder=is_data_file, messages=messages)
 
 
 def _info(root: Path) -> dict:

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
+from sessions_lib.readers.options import DEFAULT_OPTIONS, ReadOptions
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -36,8 +38,9 @@ FIELD_SEPARATOR = "."
 @dataclass(frozen=True, slots=True)
 class TopicSlice:
     """What to read of one recording: a topic, in the closed window ``[start_ns, end_ns]`` of the
-    file's own clock (``None``: open on that side), only ``fields`` (``None``: all), and for a
-    file holding several slices of the topic (a LeRobot data file), the rows ``[start, end)``."""
+    file's own clock (``None``: open on that side), only ``fields`` (``None``: all), for a
+    file holding several slices of the topic (a LeRobot data file), the rows ``[start, end)``, and
+    the options the file was read with (they say where a table's times and topics are)."""
 
     path: Path
     topic: str
@@ -45,6 +48,8 @@ class TopicSlice:
     end_ns: int | None = None
     fields: tuple[str, ...] | None = None
     row_range: tuple[int, int] | None = None
+    # How the file was read (a table's timestamp column, unit and column groups), as ``read`` took it.
+    options: ReadOptions = DEFAULT_OPTIONS
 
     def holds(self, timestamp_ns: int) -> bool:
         """Whether a message at this time (file clock) is inside the window."""

@@ -26,20 +26,29 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import lz4.frame
 import numpy as np
 from rosbags.rosbag1 import Reader as IndexReader
 from rosbags.rosbag1 import ReaderError as RosbagsReaderError
 from rosbags.rosbag1.reader import normalize as normalize_topic
+from rosbags.typesys import Stores, TypesysError, get_types_from_msg, get_typestore
 
 from sessions_lib.errors import ReaderError
 from sessions_lib.model.records import IndexUsed, RecordedTopic, Recording
+from sessions_lib.readers.messages import TopicSlice
 from sessions_lib.readers.options import DEFAULT_OPTIONS, ReadOptions
 from sessions_lib.readers.protocol import Reader
 from sessions_lib.readers.ros import namespace_identifiers, wall_clock_check
+from sessions_lib.readers.ros_messages import arrow_schema, batches, window_bounds
 from sessions_lib.readers.spans import split_at_gaps
 from sessions_lib.readers.units import NS_PER_S
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from rosbags.interfaces import Connection
+    from rosbags.typesys.store import Typestore
 
 BAG_MAGIC = b"#ROSBAG V2.0\n"
 # MCAP's name for ROS 1 message definitions, so a bag and its MCAP conversion agree.
@@ -76,6 +85,8 @@ _INDEX_FAILURES = (
     OSError,
     MemoryError,  # a corrupt length field can ask for gigabytes
 )
+# What rosbags raises reading a damaged chunk: its own error, a cut record, a failed decompression.
+_CHUNK_FAILURES = (RosbagsReaderError, struct.error, AssertionError, RuntimeError, EOFError, OSError)
 
 
 def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
@@ -102,7 +113,72 @@ def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
         return _scan(path, header, f"its index could not be used ({unusable})")
 
 
-READER = Reader("rosbag1", read, magic=BAG_MAGIC, extensions=(".bag",))
+def messages(slice_: TopicSlice) -> Iterator[pa.RecordBatch]:
+    """The messages of ``slice_.topic`` in its window, decoded with the bag's own message definitions.
+
+    Read through the bag's index: rosbags walks the index entries of the topic's connections and
+    decompresses only the chunks holding an entry inside the window. Each connection's types are
+    built from the definition its connection record carries (``get_types_from_msg``), so custom
+    messages decode as well as standard ones. A bag without a usable index raises ``ReaderError``.
+    """
+    path, topic = Path(slice_.path), slice_.topic
+    try:
+        reader = IndexReader(path)
+        reader.open()
+    except _INDEX_FAILURES as error:
+        raise ReaderError(
+            f"{path}: topic {topic!r}: messages are read through the bag's index, which cannot be "
+            f"used ({_describe(error)}); reindex the bag (rosbag reindex) to read them"
+        ) from None
+    try:
+        connections = [c for c in reader.connections if c.topic == topic]
+        if not connections:
+            raise ReaderError(f"{path}: no topic {topic!r} in the bag")
+        msgtypes = sorted({c.msgtype for c in connections})
+        if len(msgtypes) > 1:
+            raise ReaderError(
+                f"{path}: topic {topic!r} carries several message types {msgtypes}; they cannot be "
+                "decoded into one table"
+            )
+        typestores = {c.id: _typestore(path, c) for c in connections}
+        store = typestores[connections[0].id]  # the definitions of one type, for its fields
+        schema = arrow_schema(store, msgtypes[0], slice_)
+        start, stop = window_bounds(slice_)
+        decoded = (
+            (timestamp, _deserialize(path, typestores[c.id], c, raw))
+            for c, timestamp, raw in reader.messages(connections, start, stop)
+        )
+        yield from batches(decoded, store, schema, slice_)
+    except _CHUNK_FAILURES as error:
+        raise ReaderError(f"{path}: topic {topic!r}: damaged chunk data ({_describe(error)})") from None
+    finally:
+        reader.close()
+
+
+READER = Reader("rosbag1", read, magic=BAG_MAGIC, extensions=(".bag",), messages=messages)
+
+
+def _typestore(path: Path, connection: Connection) -> Typestore:
+    """A typestore holding the connection's type, from the definition the bag recorded with it."""
+    store = get_typestore(Stores.EMPTY)
+    try:
+        store.register(get_types_from_msg(connection.msgdef.data, connection.msgtype))
+    except (TypesysError, ValueError, KeyError) as error:
+        raise ReaderError(
+            f"{path}: topic {connection.topic!r}: its {SCHEMA_ENCODING} definition of "
+            f"{_ros1_type(connection.msgtype)!r} cannot be parsed ({_describe(error)})"
+        ) from None
+    return store
+
+
+def _deserialize(path: Path, store: Typestore, connection: Connection, raw: bytes) -> object:
+    try:
+        return store.deserialize_ros1(raw, connection.msgtype)
+    except Exception as error:  # rosbags raises struct, index and value errors on bytes that do not fit
+        raise ReaderError(
+            f"{path}: topic {connection.topic!r}: a message does not decode as {SCHEMA_ENCODING} "
+            f"{_ros1_type(connection.msgtype)!r} ({_describe(error)})"
+        ) from None
 
 
 # --- the bag header ------------------------------------------------------------------------------

@@ -20,20 +20,28 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rosbags.typesys import Stores, TypesysError, get_types_from_idl, get_types_from_msg, get_typestore
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from sessions_lib.errors import ReaderError
 from sessions_lib.model.records import RecordedTopic, Recording
+from sessions_lib.readers.messages import TopicSlice
 from sessions_lib.readers.options import DEFAULT_OPTIONS, ReadOptions
 from sessions_lib.readers.protocol import Reader
 from sessions_lib.readers.ros import namespace_identifiers, wall_clock_check
+from sessions_lib.readers.ros_messages import arrow_schema, batches
 from sessions_lib.readers.spans import SPAN_GAP_NS, merge_spans
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from rosbags.typesys.base import Typesdict
+    from rosbags.typesys.store import Typestore
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 METADATA_FILE = "metadata.yaml"
@@ -58,6 +66,16 @@ FROM numbered
 GROUP BY topic_id, span_no
 ORDER BY topic_id, span_no
 """
+
+# The one serialization rosbag2 writes and this module decodes.
+SERIALIZATION_FORMAT = "cdr"
+# rosbags' standard ROS 2 types, by the name ``ros2_<distro>``; the default for an unnamed distro.
+_STANDARD_STORES = {store.value: store for store in Stores if store.value.startswith("ros2_")}
+DEFAULT_STORE = Stores.LATEST
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+# The ROS distro the file's ``schema`` table records.
+_DISTRO_SQL = "SELECT ros_distro FROM schema ORDER BY schema_version DESC LIMIT 1"
 
 # Metadata disagreements listed in one note before the rest are summarized.
 _MAX_LISTED = 5
@@ -158,7 +176,110 @@ def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
     )
 
 
-READER = Reader("rosbag2", read, magic=SQLITE_MAGIC, extensions=(".db3",))
+def messages(slice_: TopicSlice) -> Iterator[pa.RecordBatch]:
+    """The messages of ``slice_.topic`` in its window, CDR-decoded with rosbags' typestore.
+
+    One indexed range query over ``messages.timestamp`` reads only the window's rows of the topic.
+    Types come from the file's ``message_definitions`` table when it defines the topic's type
+    (custom messages decode too), else from rosbags' standard types of the distro the file's
+    ``schema`` table names (``DEFAULT_STORE`` when it names none rosbags knows).
+    """
+    path, topic = Path(slice_.path), slice_.topic
+    _check_magic(path)
+    connection = _connect(path)
+    try:
+        rows = connection.execute(
+            "SELECT id, type, serialization_format FROM topics WHERE name = ? ORDER BY id", (topic,)
+        ).fetchall()
+        if not rows:
+            raise ReaderError(f"{path}: no topic {topic!r} in the rosbag2 storage file")
+        types = {row[1] for row in rows}
+        formats = {row[2] for row in rows}
+        if len(types) > 1:
+            raise ReaderError(f"{path}: topic {topic!r} is declared with several types {sorted(types)}")
+        if formats != {SERIALIZATION_FORMAT}:
+            raise ReaderError(
+                f"{path}: topic {topic!r} is serialized as {sorted(formats)}; only "
+                f"{SERIALIZATION_FORMAT!r} can be decoded"
+            )
+        (msgtype,) = types
+        store = _typestore(path, connection, topic, msgtype)
+        ids = [row[0] for row in rows]
+        query = (
+            f"SELECT timestamp, data FROM messages WHERE topic_id IN ({','.join('?' * len(ids))}) "
+            "AND timestamp >= ? AND timestamp <= ? ORDER BY timestamp, id"
+        )
+        start = _INT64_MIN if slice_.start_ns is None else slice_.start_ns
+        end = _INT64_MAX if slice_.end_ns is None else slice_.end_ns
+        decoded = (
+            (timestamp, _deserialize(path, store, topic, msgtype, data))
+            for timestamp, data in connection.execute(query, (*ids, start, end))
+        )
+        yield from batches(decoded, store, arrow_schema(store, msgtype, slice_), slice_)
+    except sqlite3.Error as error:
+        raise ReaderError(f"{path}: topic {topic!r}: SQLite error reading its messages: {error}") from None
+    finally:
+        connection.close()
+
+
+READER = Reader("rosbag2", read, magic=SQLITE_MAGIC, extensions=(".db3",), messages=messages)
+
+
+def _typestore(path: Path, connection: sqlite3.Connection, topic: str, msgtype: str) -> Typestore:
+    """A typestore holding ``msgtype``: from the file's own definition of it, else a standard one."""
+    tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    definition = None
+    if "message_definitions" in tables:
+        definition = connection.execute(
+            "SELECT encoding, encoded_message_definition FROM message_definitions WHERE topic_type = ?",
+            (msgtype,),
+        ).fetchone()
+    if definition is not None and definition[0] in ("ros2msg", "ros2idl") and definition[1]:
+        encoding, text = definition
+        store = get_typestore(Stores.EMPTY)
+        try:
+            store.register(_types_of(msgtype, encoding, text))
+        except (TypesysError, ValueError, KeyError, AssertionError) as error:
+            raise ReaderError(
+                f"{path}: topic {topic!r}: its {encoding} definition of {msgtype!r} cannot be parsed "
+                f"({type(error).__name__}: {error})"
+            ) from None
+        return store
+    distro = None
+    if "schema" in tables:
+        row = connection.execute(_DISTRO_SQL).fetchone()
+        distro = row[0] if row and isinstance(row[0], str) else None
+    standard = _STANDARD_STORES.get(f"ros2_{distro}", DEFAULT_STORE)
+    store = get_typestore(standard)
+    if msgtype not in store.fielddefs:
+        raise ReaderError(
+            f"{path}: topic {topic!r}: type {msgtype!r} (cdr) has no definition in the file and is not "
+            f"a standard type of {standard.value}; it cannot be decoded"
+        )
+    return store
+
+
+def _types_of(msgtype: str, encoding: str, text: str) -> Typesdict:
+    """The types a ``message_definitions`` row defines (a ``.msg`` with its dependencies, or IDL)."""
+    if encoding == "ros2msg":
+        return get_types_from_msg(text, msgtype)
+    separator = "=" * 80 + "\n"
+    if not text.startswith(f"{separator}IDL: "):
+        return get_types_from_idl(text)
+    types: Typesdict = {}
+    for part in text.split(separator)[1:]:
+        types.update(get_types_from_idl(part.split("\n", 1)[1]))
+    return types
+
+
+def _deserialize(path: Path, store: Typestore, topic: str, msgtype: str, data: bytes) -> object:
+    try:
+        return store.deserialize_cdr(data, msgtype)
+    except Exception as error:  # rosbags raises struct, index and value errors on bytes that do not fit
+        raise ReaderError(
+            f"{path}: topic {topic!r}: a message does not decode as cdr {msgtype!r} "
+            f"({type(error).__name__}: {error})"
+        ) from None
 
 
 def _check_magic(path: Path) -> None:
@@ -177,15 +298,20 @@ def _check_magic(path: Path) -> None:
         )
 
 
-def _query_storage(path: Path) -> _Storage:
-    """Topics, spans, definitions and distro from the file's tables; SQLite errors become ``ReaderError``."""
-    # immutable: SQLite takes no lock and creates no -wal/-shm beside the recording (it would for a
-    # database in WAL mode, even read-only); the file must not change while it is read, as none does.
+def _connect(path: Path) -> sqlite3.Connection:
+    """The file opened read-only and immutable: SQLite takes no lock and creates no -wal/-shm beside
+    the recording (it would for a database in WAL mode, even read-only); the file must not change
+    while it is read, as none does."""
     uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
     try:
-        connection = sqlite3.connect(uri, uri=True)
+        return sqlite3.connect(uri, uri=True)
     except sqlite3.Error as error:
         raise ReaderError(f"{path}: cannot be opened read-only as SQLite: {error}") from None
+
+
+def _query_storage(path: Path) -> _Storage:
+    """Topics, spans, definitions and distro from the file's tables; SQLite errors become ``ReaderError``."""
+    connection = _connect(path)
     try:
         tables = {
             name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -209,9 +335,7 @@ def _query_storage(path: Path) -> _Storage:
             )
         ros_distro = None
         if "schema" in tables:
-            row = connection.execute(
-                "SELECT ros_distro FROM schema ORDER BY schema_version DESC LIMIT 1"
-            ).fetchone()
+            row = connection.execute(_DISTRO_SQL).fetchone()
             ros_distro = row[0] if row and isinstance(row[0], str) and row[0] else None
     except sqlite3.Error as error:
         raise ReaderError(f"{path}: SQLite error reading the rosbag2 tables: {error}") from None

@@ -20,14 +20,17 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from sessions_lib.errors import ReaderError
 from sessions_lib.model.records import RecordedTopic, Recording
+from sessions_lib.readers.messages import TIMESTAMP_COLUMN, TopicSlice
 from sessions_lib.readers.options import DEFAULT_OPTIONS, ReadOptions, TabularOptions
 from sessions_lib.readers.protocol import Reader
 from sessions_lib.readers.spans import is_wall_clock, split_at_gaps
@@ -38,13 +41,15 @@ PARQUET_MAGIC = b"PAR1"
 PARQUET_MIN_BYTES = 12
 # Bytes read at a time when looking for a CSV file's first and last lines.
 CSV_LINE_BLOCK_BYTES = 1 << 16
+# Rows per record batch of a topic's data.
+BATCH_ROWS = 65536
 
 
 def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
     """Read a Parquet or CSV file (by extension) into one topic per file or per column group,
     as ``options.tabular`` says."""
     tabular = options.tabular
-    format_name = "csv" if path.suffix.lower() == ".csv" else "parquet"
+    format_name = _format_of(path)
     left_out: str | None = None  # why a CSV file's last line was left out
     try:
         if format_name == "csv":
@@ -52,20 +57,8 @@ def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
         else:
             frame = _scan_parquet(path)
         columns = frame.collect_schema()
-        if tabular.timestamp_column not in columns:
-            raise ReaderError(
-                f"{path}: no timestamp column {tabular.timestamp_column!r} (columns: {', '.join(columns)})"
-            )
-        groups = dict(tabular.column_groups) or {tabular.topic or path.stem: []}
-        for topic, group_columns in groups.items():
-            missing = [c for c in group_columns if c not in columns]
-            if missing:
-                raise ReaderError(f"{path}: column group {topic!r} names missing columns {missing}")
-        timestamp = pl.col(tabular.timestamp_column)
-        dtype = columns[tabular.timestamp_column]
-        if dtype in (pl.String, pl.Null) and not frame.select(timestamp.is_not_null().any()).collect().item():
-            dtype = pl.Int64()  # no value to type it (a header without rows): no times, not an error
-        times_ns = _timestamps_ns(timestamp, dtype, tabular)
+        groups = _topics(path, columns, tabular)
+        times_ns = _times_ns(frame, columns, tabular)
         selected = frame.select(
             times_ns.alias("__t"),
             *(
@@ -105,8 +98,91 @@ def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
     return Recording(format_name, tuple(topics), index_used="scan", anchored=anchored, notes=tuple(notes))
 
 
-PARQUET_READER = Reader("parquet", read, magic=PARQUET_MAGIC, extensions=(".parquet",))
-CSV_READER = Reader("csv", read, extensions=(".csv",))
+def messages(slice_: TopicSlice) -> Iterator[pa.RecordBatch]:
+    """The rows of ``slice_.topic`` in its window: ``timestamp_ns`` (the timestamp column by the
+    unit rule ``read`` uses), then the topic's columns (its column group, else every column but the
+    timestamp), struct columns flattened to ``a.b``. The window is a predicate on the scan, so a
+    Parquet file's row groups whose statistics lie outside it are skipped; a CSV file is parsed
+    whole, without the cut last line ``read`` leaves out. A group's topic holds the rows where any
+    of its columns is filled, as ``read`` counts them.
+    """
+    path, tabular = Path(slice_.path), slice_.options.tabular
+    format_name = _format_of(path)
+    try:
+        frame = _scan_csv(path)[0] if format_name == "csv" else _scan_parquet(path)
+        columns = frame.collect_schema()
+        groups = _topics(path, columns, tabular)
+        if slice_.topic not in groups:
+            raise ReaderError(
+                f"{path}: no topic {slice_.topic!r} in the table; read with its options, its topics are "
+                f"{sorted(groups)}"
+            )
+        group = list(groups[slice_.topic])
+        own = group or [c for c in columns if c != tabular.timestamp_column]
+        if TIMESTAMP_COLUMN in own:
+            raise ReaderError(
+                f"{path}: data column {TIMESTAMP_COLUMN!r} would collide with the time column of the "
+                f"topic's data; read the table with timestamp_column={TIMESTAMP_COLUMN!r}"
+            )
+        present = pl.any_horizontal([pl.col(c).is_not_null() for c in group]) if group else pl.lit(True)
+        selected = frame.select(
+            _times_ns(frame, columns, tabular).alias("__t"),
+            present.alias("__present"),
+            *(pl.col(c) for c in own if slice_.wants(c)),
+        )
+        keep = pl.col("__t").is_not_null() & pl.col("__present")
+        if slice_.start_ns is not None:
+            keep &= pl.col("__t") >= slice_.start_ns
+        if slice_.end_ns is not None:
+            keep &= pl.col("__t") <= slice_.end_ns
+        if format_name == "csv":
+            rows = _without_a_broken_last_time(selected.collect())[0].filter(keep)
+        else:
+            rows = selected.filter(keep).collect()
+    except ReaderError:
+        raise
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError, ValueError) as error:
+        raise ReaderError(
+            f"{path}: topic {slice_.topic!r}: not a readable {format_name} table: {error}"
+        ) from None
+    rows = rows.sort("__t", maintain_order=True).drop("__present").rename({"__t": TIMESTAMP_COLUMN})
+    table = rows.to_arrow()
+    while any(pa.types.is_struct(field.type) for field in table.schema):
+        table = table.flatten()
+    table = table.select([n for n in table.column_names if n == TIMESTAMP_COLUMN or slice_.wants(n)])
+    yield from table.to_batches(max_chunksize=BATCH_ROWS)
+
+
+PARQUET_READER = Reader("parquet", read, magic=PARQUET_MAGIC, extensions=(".parquet",), messages=messages)
+CSV_READER = Reader("csv", read, extensions=(".csv",), messages=messages)
+
+
+def _format_of(path: Path) -> str:
+    return "csv" if path.suffix.lower() == ".csv" else "parquet"
+
+
+def _topics(path: Path, columns: pl.Schema, tabular: TabularOptions) -> dict[str, Sequence[str]]:
+    """Topic name -> its column group (empty: the whole file is the topic), as the options say;
+    ``ReaderError`` when the timestamp column or a group's column is missing."""
+    if tabular.timestamp_column not in columns:
+        raise ReaderError(
+            f"{path}: no timestamp column {tabular.timestamp_column!r} (columns: {', '.join(columns)})"
+        )
+    groups = dict(tabular.column_groups) or {tabular.topic or path.stem: []}
+    for topic, group_columns in groups.items():
+        missing = [c for c in group_columns if c not in columns]
+        if missing:
+            raise ReaderError(f"{path}: column group {topic!r} names missing columns {missing}")
+    return groups
+
+
+def _times_ns(frame: pl.LazyFrame, columns: pl.Schema, tabular: TabularOptions) -> pl.Expr:
+    """The timestamp column in nanoseconds, by its type and the options' unit."""
+    timestamp = pl.col(tabular.timestamp_column)
+    dtype = columns[tabular.timestamp_column]
+    if dtype in (pl.String, pl.Null) and not frame.select(timestamp.is_not_null().any()).collect().item():
+        dtype = pl.Int64()  # no value to type it (a header without rows): no times, not an error
+    return _timestamps_ns(timestamp, dtype, tabular)
 
 
 def _scan_parquet(path: Path) -> pl.LazyFrame:

@@ -12,9 +12,7 @@ the epoch offset (``clock.py``) and the arming state the armed intervals (``armi
 
 from __future__ import annotations
 
-import contextlib
 import mmap
-import os
 import struct
 from pathlib import Path
 
@@ -26,11 +24,13 @@ from sessions_lib.readers.options import DEFAULT_OPTIONS, ReadOptions
 from sessions_lib.readers.protocol import Reader
 from sessions_lib.readers.ulog.arming import armed_intervals
 from sessions_lib.readers.ulog.clock import epoch_offset_ns
+from sessions_lib.readers.ulog.decode import messages
 from sessions_lib.readers.ulog.formats import layout_of
 from sessions_lib.readers.ulog.messages import (
     IDENTIFYING_INFO_KEYS,
     MAGIC,
     match_messages,
+    open_log,
     scan_messages,
     timestamp_field,
 )
@@ -44,30 +44,16 @@ def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
     hopelessly corrupt file; a file cut short is read up to its last complete message.
     """
     path = Path(path)
-    try:
-        with path.open("rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            if size == 0:
-                raise ReaderError(f"{path}: empty file (0 bytes), not a ULog file")
-            try:  # mapped, not copied: the page cache is read in place
-                contents: mmap.mmap | bytes = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-            except (OSError, ValueError):  # not mappable (a pipe, a special file): read it
-                contents = file.read()
-    except OSError as error:
-        raise ReaderError(f"{path}: cannot be read: {error.strerror or error}") from None
-    try:
-        return _recording(path, contents)
-    except ReaderError:
-        raise
-    except (struct.error, ValueError, IndexError, KeyError, OverflowError, RecursionError) as error:
-        raise ReaderError(f"{path}: not a readable ULog file ({type(error).__name__}: {error})") from None
-    finally:
-        if isinstance(contents, mmap.mmap):
-            with contextlib.suppress(BufferError):  # views still held by a traceback: closed when freed
-                contents.close()
+    with open_log(path) as contents:
+        try:
+            return _recording(path, contents)
+        except ReaderError:
+            raise
+        except (struct.error, ValueError, IndexError, KeyError, OverflowError, RecursionError) as error:
+            raise ReaderError(f"{path}: not a readable ULog file ({type(error).__name__}: {error})") from None
 
 
-READER = Reader("ulog", read, magic=MAGIC, extensions=(".ulg",))
+READER = Reader("ulog", read, magic=MAGIC, extensions=(".ulg",), messages=messages)
 
 
 def _recording(path: Path, buf: bytes | mmap.mmap) -> Recording:
@@ -116,4 +102,12 @@ def _recording(path: Path, buf: bytes | mmap.mmap) -> Recording:
     )
 
 
-__all__ = ["IDENTIFYING_INFO_KEYS", "MAGIC", "READER", "SPAN_GAP_PERIODS", "read", "span_gap_ns"]
+__all__ = [
+    "IDENTIFYING_INFO_KEYS",
+    "MAGIC",
+    "READER",
+    "SPAN_GAP_PERIODS",
+    "messages",
+    "read",
+    "span_gap_ns",
+]

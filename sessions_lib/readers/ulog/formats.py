@@ -82,6 +82,48 @@ def layout_of(name: str, formats: dict[str, str], cache: dict, depth: int = 0) -
     return layout
 
 
+# ULog basic types as numpy types; ``char[n]`` is text, read as ``S<n>``.
+_RECORD_TYPES = {
+    "int8_t": "<i1", "uint8_t": "<u1", "int16_t": "<i2", "uint16_t": "<u2", "int32_t": "<i4",
+    "uint32_t": "<u4", "int64_t": "<i8", "uint64_t": "<u8", "float": "<f4", "double": "<f8",
+    "bool": "?", "char": "S1",
+}  # fmt: skip
+
+
+def record_dtype(name: str, formats: dict[str, str], depth: int = 0) -> np.dtype | None:
+    """A numpy structured dtype decoding one data message of format ``name`` (after its msg_id):
+    every field at its offset, nested formats as nested records, ``type[n]`` as subarrays and
+    ``char[n]`` as ``S<n>``; ``_padding`` fields are left out. ``None`` when undefined or malformed,
+    as for :func:`layout_of`."""
+    body = formats.get(name)
+    if body is None or depth > _MAX_NESTING:
+        return None
+    if body and not body.endswith(";"):
+        body += ";"
+    if not _FORMAT_BODY.fullmatch(body):
+        return None
+    names: list[str] = []
+    types: list[np.dtype] = []
+    offsets: list[int] = []
+    offset = 0
+    for type_name, count, field_name in _FORMAT_FIELD.findall(body):
+        array_size = int(count) if count else 0
+        if type_name == "char" and array_size:
+            dtype = np.dtype(f"S{array_size}")
+        else:
+            basic = _RECORD_TYPES.get(type_name)
+            element = np.dtype(basic) if basic else record_dtype(type_name, formats, depth + 1)
+            if element is None:
+                return None
+            dtype = np.dtype((element, (array_size,))) if array_size else element
+        if not field_name.startswith("_padding") and field_name not in names:
+            names.append(field_name)
+            types.append(dtype)
+            offsets.append(offset)
+        offset += dtype.itemsize
+    return np.dtype({"names": names, "formats": types, "offsets": offsets, "itemsize": offset})
+
+
 def gather(data: np.ndarray, starts: np.ndarray, type_name: str) -> np.ndarray:
     """The little-endian value of a basic type at each of ``starts`` (any alignment)."""
     dtype = _NUMPY_TYPES[type_name]

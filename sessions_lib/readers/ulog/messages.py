@@ -11,9 +11,12 @@ single-instance topic is named the same on every vehicle.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
+import os
 import struct
 from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +27,7 @@ from sessions_lib.readers.ulog.formats import BASIC_TYPES, Layout, gather, layou
 
 MAGIC = b"ULog\x01\x12\x35"
 HEADER_SIZE = 16  # magic (7) + version (1) + start timestamp (uint64 us)
+PAYLOAD_OFFSET = 5  # a data message's fields start after its header (size, type: 3) and msg_id (2)
 SYNC_MAGIC = b"\x2f\x73\x13\x20\x25\x0c\xbb\x12"  # payload of 'S' messages: where to resume after corruption
 
 # 'I' info keys that identify the vehicle and its software; reported as "ulog.<key>".
@@ -120,6 +124,28 @@ class Scan:
     dropouts: int = 0
     dropout_ms: int = 0
     notes: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def open_log(path: Path) -> Iterator[bytes | mmap.mmap]:
+    """The file's bytes, mapped rather than copied (the page cache is read in place); ``ReaderError``
+    for a file that cannot be read or is empty."""
+    try:
+        with path.open("rb") as file:
+            if os.fstat(file.fileno()).st_size == 0:
+                raise ReaderError(f"{path}: empty file (0 bytes), not a ULog file")
+            try:
+                contents: mmap.mmap | bytes = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError):  # not mappable (a pipe, a special file): read it
+                contents = file.read()
+    except OSError as error:
+        raise ReaderError(f"{path}: cannot be read: {error.strerror or error}") from None
+    try:
+        yield contents
+    finally:
+        if isinstance(contents, mmap.mmap):
+            with contextlib.suppress(BufferError):  # views still held by a traceback: closed when freed
+                contents.close()
 
 
 def scan_messages(path: Path, buf: bytes | mmap.mmap) -> Scan:
@@ -327,11 +353,11 @@ def match_messages(data: np.ndarray, scan: Scan, layouts: list[Layout | None], n
     offsets = np.array([-1 if o is None else o for o in found_offsets] or [0], np.int64)
     stamp_offsets = offsets[sub]
     if None not in found_offsets:  # the usual case: every format has its timestamp
-        timestamps = gather(data, positions + 5 + stamp_offsets, "uint64_t")
+        timestamps = gather(data, positions + PAYLOAD_OFFSET + stamp_offsets, "uint64_t")
     else:
         timed = stamp_offsets >= 0
         timestamps = np.zeros(positions.size, np.uint64)
-        timestamps[timed] = gather(data, positions[timed] + 5 + stamp_offsets[timed], "uint64_t")
+        timestamps[timed] = gather(data, positions[timed] + PAYLOAD_OFFSET + stamp_offsets[timed], "uint64_t")
     return Messages(positions, sub, timestamps)
 
 
@@ -351,5 +377,5 @@ def field_values(
         return None
     offset, type_name = found
     mine = messages.subscription == index
-    values = gather(data, messages.positions[mine] + 5 + offset, type_name)
+    values = gather(data, messages.positions[mine] + PAYLOAD_OFFSET + offset, type_name)
     return messages.timestamps_us[mine], values
