@@ -38,7 +38,7 @@ from sessions_lib.errors import AlreadyExistsError, InvalidRequestError, ReaderE
 from sessions_lib.model import ids
 from sessions_lib.model.records import DatasetRecord, Recording
 from sessions_lib.model.requests import FILES_PER_TRANSACTION, ContentStamp, FileRegistration
-from sessions_lib.model.validation import validate_name
+from sessions_lib.model.validation import stored_text, validate_name
 from sessions_lib.readers import TabularOptions, lerobot, read_recording
 from sessions_lib.store import datasets, files
 
@@ -52,7 +52,6 @@ SIDECAR_NAMES = frozenset({"metadata.yaml"})
 SQLITE_SIDECAR_SUFFIXES = ("-wal", "-shm", "-journal")
 
 # Bytes of a file name that are not UTF-8 are stored as this escape of their value (``\xff``).
-NAME_ESCAPE = "backslashreplace"
 ESCAPED_NAME_NOTE = (
     "file name is not valid UTF-8: stored with its undecodable bytes as \\xNN; the uri holds the exact name"
 )
@@ -274,22 +273,6 @@ def _read_file(
         device_id = device_for(relative, None) if device_for else None
         error_text = stored_text(str(error))
         return FileRegistration(dataset_id, relative, ingest_error=error_text, device_id=device_id, **fields)
-
-
-def stored_text(text: str) -> str:
-    """``text`` as the catalog stores it: valid UTF-8, so DuckDB can hold it.
-
-    Python reads a file name that is not UTF-8 with each undecodable byte as a lone surrogate
-    (``os.fsdecode``); such a name is stored with those bytes written as ``\\xNN`` (``bad\\xff.mcap``)
-    and a note, and its ``uri`` percent-encodes the exact bytes (``bad%FF.mcap``), from which the file
-    opens again (``urllib.parse.unquote_to_bytes``). Registering beats failing the file: it is a
-    readable recording, and a failure would be stored under the same escaped path anyway. Every
-    other name (newlines and control characters included) is valid text and stored exactly.
-
-    >>> stored_text(os.fsdecode(b"bad\\xff.mcap"))
-    'bad\\\\xff.mcap'
-    """
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", NAME_ESCAPE)
 
 
 def printable(text: str) -> str:

@@ -232,3 +232,19 @@ def unique_ids(kind: str, ids: Any) -> list[str]:
     if repeated:
         raise InvalidRequestError(f"{kind} id(s) {repeated} given more than once in one request")
     return list(given)
+
+
+def stored_text(text: str) -> str:
+    """``text`` as the catalog stores it: valid UTF-8, so DuckDB can hold it.
+
+    Python reads a file name that is not UTF-8 with each undecodable byte as a lone surrogate
+    (``os.fsdecode``); such a name is stored with those bytes written as ``\\xNN`` (``bad\\xff.mcap``)
+    and a note, and its ``uri`` percent-encodes the exact bytes (``bad%FF.mcap``), from which the file
+    opens again (``urllib.parse.unquote_to_bytes``). Registering beats failing the file: it is a
+    readable recording, and a failure would be stored under the same escaped path anyway. Every
+    other name (newlines and control characters included) is valid text and stored exactly.
+
+    >>> stored_text(os.fsdecode(b"bad\\xff.mcap"))
+    'bad\\\\xff.mcap'
+    """
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

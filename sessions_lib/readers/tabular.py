@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from sessions_lib.errors import ReaderError
 from sessions_lib.model.records import RecordedTopic, Recording
+from sessions_lib.model.validation import stored_text
 from sessions_lib.readers.messages import TIMESTAMP_COLUMN, TopicSlice
 from sessions_lib.readers.options import DEFAULT_OPTIONS, ReadOptions, TabularOptions
 from sessions_lib.readers.protocol import Reader
@@ -168,7 +169,7 @@ def _topics(path: Path, columns: pl.Schema, tabular: TabularOptions) -> dict[str
         raise ReaderError(
             f"{path}: no timestamp column {tabular.timestamp_column!r} (columns: {', '.join(columns)})"
         )
-    groups = dict(tabular.column_groups) or {tabular.topic or path.stem: []}
+    groups = dict(tabular.column_groups) or {tabular.topic or stored_text(path.stem): []}
     for topic, group_columns in groups.items():
         missing = [c for c in group_columns if c not in columns]
         if missing:

@@ -76,14 +76,16 @@ def test_views_see_only_the_callers_org(shared: Client, tmp_path: Path):
     mine, theirs = fresh_org(shared), fresh_org(shared)
     for client, name in ((mine, "mine"), (theirs, "theirs")):
         dataset = register_dataset("d", roboto_client=client).dataset_id
-        file = register_file(dataset, "a", [RecordedTopic("/x", ((0, 1),))], roboto_client=client)
         device = Device.create(name, roboto_client=client)
+        topics = [RecordedTopic("/x", ((0, 1),))]
+        file = register_file(dataset, "a", topics, device_id=device.device_id, roboto_client=client)
         device.create_session(name, files=[file])
     con = connect(roboto_client=mine)
     for view in VIEW_NAMES:  # one row of each kind per org, and no activity interval
         expected = 0 if view == "activity_intervals" else 1
         assert con.sql(f"SELECT count(*) FROM {view}").fetchone()[0] == expected, view
     assert con.sql("SELECT device_name, session_name FROM device_sessions").fetchall() == [("mine", "mine")]
+    assert con.sql("SELECT start_ns, end_ns FROM device_coverage").fetchall() == [(0, 1)]
     con.close()
 
 
