@@ -46,6 +46,7 @@ LIBRARY = "sessions export"
 # Profiles of the formats whose messages are ROS messages (MCAP's well-known profiles).
 _PROFILES = {"rosbag1": "ros1", "rosbag2": "ros2"}
 _PROGRESS_EVERY = 10_000  # messages between two progress calls
+_PAGE = 10_000  # topics or devices read per statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,15 +112,15 @@ def export_mcap(
     ``path``, replacing it when it exists; ``progress`` is called with the fraction of the session's
     time written so far. Returns what was written (see the module docstring)."""
     out = Path(path)
-    org_id = session.org_id
-    names = _topic_names(session, topics)
-    device_ids = list(session.list_devices())
+    org_id, session_id = session.org_id, session.session_id
+    wanted = None if topics is None else _topic_names(topics)
 
     def read(tx: Tx) -> tuple[dict[str, list[store.TopicSliceRow]], list[DeviceRecord]]:
+        names = wanted if wanted is not None else _session_topic_names(tx, org_id, session_id)
         slices: dict[str, list[store.TopicSliceRow]] = {name: [] for name in names}
-        for row in store.topics_slices(tx, org_id, session.session_id, names):
+        for row in store.topics_slices(tx, org_id, session_id, names):
             slices[row.topic_name].append(row)
-        return slices, device_store.load_devices(tx, org_id, device_ids)
+        return slices, device_store.load_devices(tx, org_id, _session_device_ids(tx, org_id, session_id))
 
     slices, devices = client.catalog.read(read)
     parts = _parts(session, slices, topics is not None)
@@ -135,13 +136,33 @@ def export_mcap(
     return report
 
 
-def _topic_names(session: Session, topics: Sequence[str] | None) -> list[str]:
-    """The topics asked for, each once, or the session's own (``list_topics``), by name."""
-    if topics is None:
-        return sorted({topic.name for topic in session.list_topics()})
+def _topic_names(topics: Sequence[str]) -> list[str]:
+    """The topics asked for, each once."""
     if isinstance(topics, str) or not all(isinstance(t, str) and t for t in topics):
         raise InvalidRequestError(f"topics must be a list of topic names, got {topics!r}")
     return list(dict.fromkeys(topics))
+
+
+def _session_topic_names(tx: Tx, org_id: str, session_id: str) -> list[str]:
+    """The names of the session's topics (``list_topics``), each once, in one transaction."""
+    names: list[str] = []
+    after: tuple[str, str] = ("", "")
+    while page := store.topics_page(tx, org_id, session_id, after, _PAGE):
+        names += [topic.name for topic in page]
+        after = (page[-1].name, page[-1].topic_id)
+        if len(page) < _PAGE:
+            break
+    return list(dict.fromkeys(names))
+
+
+def _session_device_ids(tx: Tx, org_id: str, session_id: str) -> list[str]:
+    """The ids of the session's devices, in one transaction."""
+    ids: list[str] = []
+    while page := store.devices_page(tx, org_id, session_id, ids[-1] if ids else "", _PAGE):
+        ids += page
+        if len(page) < _PAGE:
+            break
+    return ids
 
 
 def _parts(session: Session, slices: dict[str, list[store.TopicSliceRow]], named: bool) -> list[_Part]:
