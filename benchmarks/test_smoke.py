@@ -11,6 +11,7 @@ from benchmarks import (
     bench_add_file,
     bench_cli,
     bench_contention,
+    bench_export,
     bench_fleet_queries,
     bench_inference,
     bench_ingest,
@@ -167,3 +168,10 @@ def test_contention_benchmark_smoke():
         len(list(bench_contention.report(results)))
         == 2 + len(bench_contention.MODES) * (2 + len(bench_contention.OPERATIONS)) + 1
     )
+
+
+def test_export_benchmark_smoke(tmp_path: Path):
+    result = bench_export.run(size_mb=4, seconds=120, window_s=10, directory=tmp_path)
+    assert result.file_messages == 120 * 250 and result.window_messages == 10 * 250
+    assert result.export_s > 0 and result.baseline_s > 0 and result.speedup > 0
+    assert not list(tmp_path.iterdir()), "the benchmark cleans up"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sessions_lib.api.base import CatalogObject
 from sessions_lib.catalog import Tx
@@ -28,6 +28,11 @@ from sessions_lib.model.requests import SessionAttributes, SessionChanges
 from sessions_lib.model.sentinels import NotSet, NotSetType
 from sessions_lib.model.validation import as_file_id, as_sequence, unique_ids, validate_id, validate_name
 from sessions_lib.store import sessions as store
+
+if TYPE_CHECKING:
+    import os
+
+    from sessions_lib.api.export import ExportReport
 
 _EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
 
@@ -216,6 +221,18 @@ class Session(CatalogObject[SessionRecord]):
             lambda t: (t.name, t.topic_id),
             first=("", ""),
         )
+
+    def export_mcap(
+        self,
+        path: str | os.PathLike[str],
+        topics: Sequence[str] | None = None,
+        with_latched: bool = False,
+        progress: Callable[[float], None] | None = None,
+    ) -> ExportReport:
+        """Write the session's messages (of ``topics``; None: all) to one MCAP file (``api/export.py``)."""
+        from sessions_lib.api.export import export_mcap
+
+        return export_mcap(self, self._client, path, topics, with_latched, progress)
 
     # -- devices --------------------------------------------------------------------------
 

@@ -477,6 +477,45 @@ def coverage(
     )
 
 
+@app.command("export")
+def export(
+    session_id: SessionIdArgument,
+    out: Annotated[Path, typer.Argument(help="MCAP file to write.", dir_okay=False, show_default=False)],
+    catalog: CatalogOption = None,
+    org: OrgOption = None,
+    topic: Annotated[
+        list[str] | None, typer.Option("--topic", help="Only this topic (repeatable; default: all).")
+    ] = None,
+    with_latched: Annotated[
+        bool,
+        typer.Option(
+            "--with-latched",
+            help="Also each channel's last message before its file's window, at the window start.",
+        ),
+    ] = False,
+) -> None:
+    """Write the session's messages, clipped to each file's window, to one MCAP file; prints a summary."""
+    from rich.progress import Progress
+
+    from sessions_lib.api.session import Session
+
+    with command(catalog) as client, Progress(console=err_console, transient=True) as progress:
+        task = progress.add_task(f"exporting {session_id}", total=1.0)
+        report = Session.from_id(session_id, org, client).export_mcap(
+            out,
+            topics=topic,
+            with_latched=with_latched,
+            progress=lambda done: progress.update(task, completed=done),
+        )
+    latched = f" ({report.latched_count} latched)" if with_latched else ""
+    console.print(
+        f"wrote {report.message_count} messages{latched} of {len(report.topics)} topic(s) from "
+        f"{len(report.file_ids)} file(s) to {report.path}",
+        highlight=False,
+        markup=False,
+    )
+
+
 def _report_bounds(session: Session, anchored: bool, as_json: bool) -> None:
     if as_json:
         print_json(

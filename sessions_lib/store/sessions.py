@@ -415,6 +415,7 @@ class TopicSliceRow:
     window_min_ns: int
     window_max_ns: int
     unix_epoch_offset_ns: int | None
+    topic_name: str = ""
 
 
 _TOPIC_SLICES = with_rules(ONE_SESSION) + query_sql("session/topic_slices")
@@ -424,7 +425,12 @@ def topic_slices(tx: Tx, org_id: str, session_id: str, topic_name: str) -> list[
     """The partitions of the topic on the files the session holds whose data overlaps their
     contribution's window, with that window, in time order (a file held twice: once; a file's
     partitions: each)."""
+    return topics_slices(tx, org_id, session_id, [topic_name])
+
+
+def topics_slices(tx: Tx, org_id: str, session_id: str, topic_names: Sequence[str]) -> list[TopicSliceRow]:
+    """``topic_slices`` of several topics in one query, each row naming its topic (``topic_name``)."""
     require_session(tx, org_id, session_id)
     return tx.records(
-        TopicSliceRow, _TOPIC_SLICES, org_id=org_id, session_id=session_id, topic_name=topic_name
+        TopicSliceRow, _TOPIC_SLICES, org_id=org_id, session_id=session_id, topic_names=list(topic_names)
     )

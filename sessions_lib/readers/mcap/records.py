@@ -84,8 +84,8 @@ def parse_record(record_type: type[_Parsed], body: bytes | memoryview) -> _Parse
     return record_type.read(ReadDataStream(BytesIO(body)))
 
 
-def times_in_chunk(chunk: Chunk, findings: Findings) -> dict[int, list[int]]:
-    """Each channel's log times in one chunk, from its records; keeps the Schema and Channel records."""
+def chunk_data(chunk: Chunk) -> bytes:
+    """A chunk's records, decompressed; ValueError for an unknown compression or a wrong size."""
     if chunk.compression == "zstd":
         data = zstandard.ZstdDecompressor().decompressobj().decompress(chunk.data)
     elif chunk.compression == "lz4":
@@ -96,6 +96,12 @@ def times_in_chunk(chunk: Chunk, findings: Findings) -> dict[int, list[int]]:
         raise ValueError(f"chunk compression {chunk.compression!r} is not supported")
     if len(data) != chunk.uncompressed_size:
         raise ValueError(f"chunk holds {len(data)} bytes, its record says {chunk.uncompressed_size}")
+    return data
+
+
+def times_in_chunk(chunk: Chunk, findings: Findings) -> dict[int, list[int]]:
+    """Each channel's log times in one chunk, from its records; keeps the Schema and Channel records."""
+    data = chunk_data(chunk)
     times: dict[int, list[int]] = defaultdict(list)
     for opcode, body, end in walk_records(data):
         if opcode == Opcode.MESSAGE:
