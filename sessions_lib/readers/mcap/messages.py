@@ -60,14 +60,13 @@ def messages(slice_: TopicSlice) -> Iterator[pa.RecordBatch]:
     from mcap.exceptions import McapError
     from mcap.reader import make_reader
 
-    window = {} if slice_.start_ns is None else {"starting_at": slice_.start_ns}
-    if slice_.end_ns is not None:
-        window["ending_at"] = slice_.end_ns
     try:
         with slice_.path.open("rb") as file:
             reader = make_reader(file)
             batcher = _Batcher(slice_)
-            for schema, channel, message in reader.iter_messages(topics=[slice_.topic], **window):
+            for schema, channel, message in reader.iter_messages(
+                topics=[slice_.topic], starting_at=slice_.start_ns, ending_at=slice_.end_ns
+            ):
                 batch = batcher.add(schema, channel, message.log_time, message.data)
                 if batch is not None:
                     yield batch
@@ -192,7 +191,7 @@ def _leaves(
 ) -> Iterator[tuple[tuple[str, ...], bool]]:
     """The wanted leaf fields below a ROS or protobuf message: (attribute path, is a scalar). Nested
     messages are walked into; a field not wanted (nor above a wanted one) is never read."""
-    for name in field_names(message):
+    for name in field_names(message) or ():
         here = (*path, name)
         if not slice_.wants(FIELD_SEPARATOR.join(here)):
             continue
@@ -206,9 +205,9 @@ def _leaves(
 def _selected(leaf: str, slice_: TopicSlice) -> bool:
     """Whether a leaf field is asked for: all are when ``fields`` is None, else a named one or one
     below a named one (a leaf on the way to a named field that is not there is not)."""
-    return slice_.fields is None or any(
-        leaf == wanted or leaf.startswith(wanted + FIELD_SEPARATOR) for wanted in slice_.fields
-    )
+    if slice_.fields is None:
+        return True
+    return any(leaf == wanted or leaf.startswith(wanted + FIELD_SEPARATOR) for wanted in slice_.fields)
 
 
 def field_names(value: Any) -> tuple[str, ...] | None:
