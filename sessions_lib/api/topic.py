@@ -23,8 +23,6 @@ from typing import TYPE_CHECKING, Any
 from sessions_lib.client import Client
 from sessions_lib.errors import InvalidRequestError, ReaderError
 from sessions_lib.model.validation import as_sequence
-from sessions_lib.readers.messages import FIELD_SEPARATOR, TIMESTAMP_COLUMN, TopicSlice, path_of
-from sessions_lib.readers.registry import READERS_BY_FORMAT
 from sessions_lib.store import sessions as store
 
 if TYPE_CHECKING:
@@ -93,6 +91,8 @@ class SessionTopic:
     ) -> Iterator[tuple[int, dict[str, Any]]]:
         """The topic's messages as ``(log_time_ns, message)``, the message a nested dict of its
         decoded fields (rebuilt from the flattened columns; a field the message lacks is None)."""
+        from sessions_lib.readers.messages import FIELD_SEPARATOR
+
         for batch in self.get_data_as_record_batches(fields, start_time_ns, end_time_ns):
             names = [n for n in batch.schema.names if n not in (LOG_TIME_COLUMN, FILE_ID_COLUMN)]
             paths = [name.split(FIELD_SEPARATOR) for name in names]
@@ -168,6 +168,10 @@ def _read(
     (wall clock) and ``file_id`` in front."""
     import pyarrow as pa
     import pyarrow.compute as pc
+
+    # The readers (every format's modules) are loaded on first use: a session's other calls need none.
+    from sessions_lib.readers.messages import TIMESTAMP_COLUMN, TopicSlice, path_of
+    from sessions_lib.readers.registry import READERS_BY_FORMAT
 
     low = row.window_min_ns if start_ns is None else max(row.window_min_ns, start_ns)
     high = row.window_max_ns if end_ns is None else min(row.window_max_ns, end_ns)
