@@ -167,3 +167,15 @@ def test_contention_benchmark_smoke():
         len(list(bench_contention.report(results)))
         == 2 + len(bench_contention.MODES) * (2 + len(bench_contention.OPERATIONS)) + 1
     )
+
+
+def test_topic_data_benchmark_smoke(tmp_path: Path):
+    from benchmarks import bench_topic_data
+
+    results = bench_topic_data.run(
+        size_mb=2, minutes=2, files=2, file_seconds=20, file_size_mb=0.2, repeats=1, directory=tmp_path
+    )
+    assert results["minute_rows"] == 60 * bench_topic_data.IMU_HZ
+    assert results["session_rows"] > 0 and results["throughput_messages"] == 20 * bench_topic_data.IMU_HZ
+    assert results["ours_bytes_read"] < results["file_bytes"]
+    assert len(bench_topic_data.report(results)) == 5

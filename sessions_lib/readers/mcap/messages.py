@@ -172,25 +172,25 @@ def _converter_for(first: Any, slice_: TopicSlice) -> _Converter:
         return lambda decoded: {}
     names = [FIELD_SEPARATOR.join(path) for path, _ in leaves]
     getter = operator.attrgetter(*(".".join(path) for path, _ in leaves))
-    plain_at = [i for i, (_, is_scalar) in enumerate(leaves) if not is_scalar]
+    converters = [
+        (i, convert) for i, (_, first_value) in enumerate(leaves) if (convert := _as_built(first_value))
+    ]
 
     def columns(decoded: list[Any]) -> dict[str, list[Any]]:
         if len(names) == 1:
             values: list[Any] = [list(map(getter, decoded))]
         else:
             values = [list(column) for column in zip(*map(getter, decoded), strict=True)]
-        for i in plain_at:
-            values[i] = [plain(v) for v in values[i]]
+        for i, convert in converters:
+            values[i] = list(map(convert, values[i]))
         return dict(zip(names, values, strict=True))
 
     return columns
 
 
-def _leaves(
-    message: Any, path: tuple[str, ...], slice_: TopicSlice
-) -> Iterator[tuple[tuple[str, ...], bool]]:
-    """The wanted leaf fields below a ROS or protobuf message: (attribute path, is a scalar). Nested
-    messages are walked into; a field not wanted (nor above a wanted one) is never read."""
+def _leaves(message: Any, path: tuple[str, ...], slice_: TopicSlice) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """The wanted leaf fields below a ROS or protobuf message: (attribute path, its value here).
+    Nested messages are walked into; a field not wanted (nor above a wanted one) is never read."""
     for name in field_names(message) or ():
         here = (*path, name)
         if not slice_.wants(FIELD_SEPARATOR.join(here)):
@@ -199,7 +199,18 @@ def _leaves(
         if field_names(value) is not None:
             yield from _leaves(value, here, slice_)
         elif _selected(FIELD_SEPARATOR.join(here), slice_):
-            yield here, isinstance(value, SCALARS)
+            yield here, value
+
+
+def _as_built(first: Any) -> Callable[[Any], Any] | None:
+    """How a leaf column's values become what Arrow takes, judged by its first value (ROS and
+    protobuf fields keep their type): None when they already are (scalars, bytes, lists of
+    scalars), else ``plain``."""
+    if isinstance(first, SCALARS):
+        return None
+    if type(first) is list and first and isinstance(first[0], SCALARS):
+        return None
+    return plain
 
 
 def _selected(leaf: str, slice_: TopicSlice) -> bool:
