@@ -70,3 +70,21 @@ def test_fields_and_open_windows(recording):
     assert batches[0].column("timestamp_ns").to_pylist() == [t for t, _ in written[:10]]
     tail = list(READER.messages(TopicSlice(path, "/pose", T0 + 9_990 * MS, None)))
     assert sum(b.num_rows for b in tail) == 10
+
+
+def test_a_topic_on_two_channels_keeps_time_order_and_each_schema(tmp_path: Path):
+    path = tmp_path / "two.mcap"
+    with path.open("wb") as stream:
+        writer = Writer(stream)
+        writer.start()
+        first = writer.register_channel("/state", "json", writer.register_schema("A", "jsonschema", b"{}"))
+        second = writer.register_channel("/state", "json", writer.register_schema("B", "jsonschema", b"{}"))
+        for i in range(20):
+            channel, payload = (first, {"a": i}) if i % 3 else (second, {"b": {"c": i}})
+            writer.add_message(channel, T0 + i * MS, json.dumps(payload).encode(), T0 + i * MS)
+        writer.finish()
+    assert READER.messages is not None
+    rows = [row for b in READER.messages(TopicSlice(path, "/state")) for row in b.to_pylist()]
+    assert [r["timestamp_ns"] for r in rows] == [T0 + i * MS for i in range(20)]
+    assert [r.get("a", r.get("b.c")) for r in rows] == list(range(20))
+    assert list(READER.messages(TopicSlice(path, "/state", T0 + 5 * MS, T0 + 4 * MS))) == []

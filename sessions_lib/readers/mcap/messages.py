@@ -60,6 +60,8 @@ def messages(slice_: TopicSlice) -> Iterator[pa.RecordBatch]:
     from mcap.exceptions import McapError
     from mcap.reader import make_reader
 
+    if slice_.start_ns is not None and slice_.end_ns is not None and slice_.start_ns > slice_.end_ns:
+        return  # an empty window
     try:
         with slice_.path.open("rb") as file:
             reader = make_reader(file)
@@ -67,9 +69,7 @@ def messages(slice_: TopicSlice) -> Iterator[pa.RecordBatch]:
             for schema, channel, message in reader.iter_messages(
                 topics=[slice_.topic], starting_at=slice_.start_ns, ending_at=slice_.end_ns
             ):
-                batch = batcher.add(schema, channel, message.log_time, message.data)
-                if batch is not None:
-                    yield batch
+                yield from batcher.add(schema, channel, message.log_time, message.data)
             last = batcher.flush()
             if last is not None:
                 yield last
@@ -95,11 +95,11 @@ class _Batcher:
 
     def add(
         self, schema: Schema | None, channel: Channel, log_time: int, data: bytes
-    ) -> pa.RecordBatch | None:
-        """Take one message; return a full batch when one is ready."""
-        ready = None
-        if channel.id != self.channel_id and self.times:
-            ready = self.flush()
+    ) -> list[pa.RecordBatch]:
+        """Take one message; return the batches it completes (the previous channel's, a full one)."""
+        ready = []
+        if channel.id != self.channel_id and (previous := self.flush()) is not None:
+            ready.append(previous)
         self.channel_id = channel.id
         decode = self.decoders.get(channel.id) or self._decoder(schema, channel)
         try:
@@ -111,8 +111,10 @@ class _Batcher:
             ) from None
         self.times.append(log_time)
         self.size += len(data)
-        if len(self.times) >= BATCH_MESSAGES or self.size >= BATCH_BYTES:
-            return self.flush()
+        if (len(self.times) >= BATCH_MESSAGES or self.size >= BATCH_BYTES) and (
+            full := self.flush()
+        ) is not None:
+            ready.append(full)
         return ready
 
     def flush(self) -> pa.RecordBatch | None:
