@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from mcap.decoder import DecoderFactory
     from mcap.records import Channel, Schema
 
-BATCH_MESSAGES = 8192  # rows of one record batch at most
+BATCH_MESSAGES = 1024  # rows of one record batch at most (fewer decoded objects alive: less GC work)
 BATCH_BYTES = 64 * 2**20  # payload bytes of one record batch at most (a camera topic's frames)
 
 Decode = Callable[[bytes], Any]
