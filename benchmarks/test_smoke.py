@@ -175,3 +175,15 @@ def test_export_benchmark_smoke(tmp_path: Path):
     assert result.file_messages == 120 * 250 and result.window_messages == 10 * 250
     assert result.export_s > 0 and result.baseline_s > 0 and result.speedup > 0
     assert not list(tmp_path.iterdir()), "the benchmark cleans up"
+
+
+def test_topic_data_benchmark_smoke(tmp_path: Path):
+    from benchmarks import bench_topic_data
+
+    results = bench_topic_data.run(
+        size_mb=2, minutes=2, files=2, file_seconds=20, file_size_mb=0.2, repeats=1, directory=tmp_path
+    )
+    assert results["minute_rows"] == 60 * bench_topic_data.IMU_HZ
+    assert results["session_rows"] > 0 and results["throughput_messages"] == 20 * bench_topic_data.IMU_HZ
+    assert results["ours_bytes_read"] < results["file_bytes"]
+    assert len(bench_topic_data.report(results)) == 5

@@ -4,6 +4,7 @@ The public face, importable from here:
 
 - :class:`Session` and its records (:class:`SessionRecord`, :class:`SessionFile`,
   :class:`TopicIdentityRecord`), implementing the documented session API;
+- :class:`SessionTopic` (``Session.get_topic``): a topic's messages in a session, as DataFrames;
 - :class:`Device`, :class:`Dataset` and :class:`File`, with the ``create_session`` shortcuts;
 - :class:`Client`, the ``roboto_client`` argument: which catalog, which user, which orgs;
 - registration (:func:`register_device`, :func:`register_dataset`, :func:`register_file` with
@@ -67,6 +68,7 @@ _EXPORTS: dict[str, str] = {
     "FileRegistration": "sessions_lib.model.requests",
     "ingest_folder": "sessions_lib.ingest",
     "Session": "sessions_lib.api.session",
+    "SessionTopic": "sessions_lib.api.topic",
     "Device": "sessions_lib.api.device",
     "Dataset": "sessions_lib.api.dataset",
     "File": "sessions_lib.api.file",
@@ -116,6 +118,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ se
         register_files,
     )
     from sessions_lib.api.session import Session
+    from sessions_lib.api.topic import SessionTopic
     from sessions_lib.catalog import Catalog, CatalogLocation
     from sessions_lib.client import Client, default_client, set_default_client
     from sessions_lib.errors import (

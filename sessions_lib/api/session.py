@@ -18,11 +18,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sessions_lib.api.base import CatalogObject
+from sessions_lib.api.topic import SessionTopic
 from sessions_lib.catalog import Tx
 from sessions_lib.catalog.lookups import require_all
 from sessions_lib.catalog.paging import paginate
 from sessions_lib.client import Client, resolve_client
-from sessions_lib.errors import InvalidRequestError
+from sessions_lib.errors import InvalidRequestError, NotFoundError
 from sessions_lib.model.records import SessionFile, SessionRecord, TopicIdentityRecord
 from sessions_lib.model.requests import SessionAttributes, SessionChanges
 from sessions_lib.model.sentinels import NotSet, NotSetType
@@ -233,6 +234,17 @@ class Session(CatalogObject[SessionRecord]):
         from sessions_lib.api.export import export_mcap
 
         return export_mcap(self, self._client, path, topics, with_latched, progress)
+
+    def get_topic(self, name: str) -> SessionTopic:
+        """The topic ``name`` of this session, whose ``get_data*`` methods read its messages from the
+        session's files (see ``SessionTopic``). A name no file of the org has is not found; a topic
+        of the org this session does not hold gives no rows."""
+        if not isinstance(name, str) or not name:
+            raise InvalidRequestError(f"a topic name must be a non-empty string, got {name!r}")
+        org_id = self._org
+        if not self._client.catalog.read(lambda tx: tx.exists("topics", org_id, name=name)):
+            raise NotFoundError("topic", name, org_id)
+        return SessionTopic(self.session_id, org_id, name, self._client)
 
     # -- devices --------------------------------------------------------------------------
 

@@ -45,12 +45,16 @@ def test_readme_has_python_examples():
 
 def test_readme_python_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").symlink_to(README.parent / "data")  # the examples run from the project's folder
     namespace: dict = {}
     for block in python_blocks():
         exec(compile(block, str(README), "exec"), namespace)
     assert (tmp_path / ".sessions" / "notebook" / "catalog.sqlite").is_file()
     assert namespace["per_device"].height == 2  # lead and wingman
     assert namespace["imu_sessions"].height == 2  # flight-001 and formation-001
+    # 5 Hz from the flight's first message, both ends of the minute included: 301 rows
+    assert namespace["flight"].name == "falcon-afternoon" and namespace["imu"].height == 301
+    assert (tmp_path / "falcon-az.png").stat().st_size > 0
 
 
 def test_quickstart_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]):

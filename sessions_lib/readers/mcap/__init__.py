@@ -19,6 +19,7 @@ from typing import BinaryIO, Literal
 
 from sessions_lib.errors import ReaderError
 from sessions_lib.model.records import Recording
+from sessions_lib.readers.mcap import messages as topic_messages
 from sessions_lib.readers.mcap.findings import MAX_IDENTIFIER_CHARS, to_recording
 from sessions_lib.readers.mcap.records import CORRUPTION, MAGIC, read_header
 from sessions_lib.readers.mcap.scan import from_scan
@@ -46,7 +47,7 @@ def read(path: Path, options: ReadOptions = DEFAULT_OPTIONS) -> Recording:
         raise ReaderError(f"{path}: unreadable MCAP ({type(error).__name__}: {error})") from None
 
 
-READER = Reader("mcap", read, magic=MAGIC, extensions=(".mcap",))
+READER = Reader("mcap", read, magic=MAGIC, extensions=(".mcap",), messages=topic_messages.messages)
 
 
 def _read_open_file(path: Path, file: BinaryIO, size: int) -> Recording:
