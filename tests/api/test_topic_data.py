@@ -316,3 +316,32 @@ def test_unknown_topics_topics_not_held_and_unreadable_formats(client, three_fil
     session.add_file(other.file_id)
     with pytest.raises(ReaderError, match=r"x\.h5: topic '/pose': messages of format 'hdf5' cannot be read"):
         session.get_topic("/pose").get_data_as_df()
+
+
+def test_an_export_reads_back_as_get_data_of_the_same_session_and_topics(client, three_files, tmp_path):
+    """Two paths over the same contributions: messages decoded by ``get_data``, and the same
+    messages copied into one MCAP by ``export_mcap`` and read back with the ``mcap`` library."""
+    from mcap.reader import make_reader
+
+    _, files, _ = three_files
+    a, b, c = files["a.mcap"], files["b.mcap"], files["c.mcap"]
+    session = Session.create(name="exported", roboto_client=client).add_files(
+        [
+            SessionFile(a.file_id, T0 + 10 * S, T0 + 45 * S),
+            SessionFile(b.file_id, T0 + 42 * S + STEP // 2, T0 + 90 * S),
+            SessionFile(c.file_id),
+        ]
+    )
+    report = session.export_mcap(tmp_path / "out.mcap")
+    with (tmp_path / "out.mcap").open("rb") as stream:
+        read_back: dict[str, list[tuple[int, Any]]] = {}
+        for _, channel, message in make_reader(stream).iter_messages(log_time_order=True):
+            read_back.setdefault(channel.topic, []).append((message.log_time, json.loads(message.data)))
+
+    def in_order(messages):  # by time, then content: two files hold messages at the same times
+        return sorted(messages, key=lambda m: (m[0], json.dumps(m[1], sort_keys=True)))
+
+    for topic in ("/pose", "/other"):
+        decoded = list(session.get_topic(topic).get_data())
+        assert decoded and in_order(read_back[topic]) == in_order(decoded), topic
+    assert report.message_count == sum(len(messages) for messages in read_back.values())
