@@ -57,12 +57,8 @@ def layout_of(name: str, formats: dict[str, str], cache: dict, depth: int = 0) -
     if name in cache:
         return cache[name]
     cache[name] = None  # until proven sound; also stops a format that contains itself
-    body = formats.get(name)
-    if body is None or depth > _MAX_NESTING:
-        return None
-    if body and not body.endswith(";"):
-        body += ";"
-    if not _FORMAT_BODY.fullmatch(body):
+    body = _format_body(name, formats, depth)
+    if body is None:
         return None
     offsets: dict[str, tuple[int, str, int]] = {}
     offset = trailing = 0
@@ -82,6 +78,16 @@ def layout_of(name: str, formats: dict[str, str], cache: dict, depth: int = 0) -
     return layout
 
 
+def _format_body(name: str, formats: dict[str, str], depth: int) -> str | None:
+    """Format ``name``'s body ending in ``;``, or None: undefined, nested too deep, or malformed."""
+    body = formats.get(name)
+    if body is None or depth > _MAX_NESTING:
+        return None
+    if body and not body.endswith(";"):
+        body += ";"
+    return body if _FORMAT_BODY.fullmatch(body) else None
+
+
 # ULog basic types as numpy types; ``char[n]`` is text, read as ``S<n>``.
 _RECORD_TYPES = {
     "int8_t": "<i1", "uint8_t": "<u1", "int16_t": "<i2", "uint16_t": "<u2", "int32_t": "<i4",
@@ -95,12 +101,8 @@ def record_dtype(name: str, formats: dict[str, str], depth: int = 0) -> np.dtype
     every field at its offset, nested formats as nested records, ``type[n]`` as subarrays and
     ``char[n]`` as ``S<n>``; ``_padding`` fields are left out. ``None`` when undefined or malformed,
     as for :func:`layout_of`."""
-    body = formats.get(name)
-    if body is None or depth > _MAX_NESTING:
-        return None
-    if body and not body.endswith(";"):
-        body += ";"
-    if not _FORMAT_BODY.fullmatch(body):
+    body = _format_body(name, formats, depth)
+    if body is None:
         return None
     names: list[str] = []
     types: list[np.dtype] = []
