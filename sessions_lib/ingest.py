@@ -39,7 +39,8 @@ from sessions_lib.model import ids
 from sessions_lib.model.records import DatasetRecord, Recording
 from sessions_lib.model.requests import FILES_PER_TRANSACTION, ContentStamp, FileRegistration
 from sessions_lib.model.validation import stored_text, validate_name
-from sessions_lib.readers import TabularOptions, lerobot, read_recording
+from sessions_lib.readers import ReadOptions, TabularOptions, lerobot, read_recording
+from sessions_lib.readers.tabular import TABLE_FORMATS
 from sessions_lib.store import datasets, files
 
 # Bytes read at each end of a file for its fingerprint.
@@ -265,6 +266,8 @@ def _read_file(
     )
     try:
         recording = _stored_recording(read_recording(path, tabular))
+        if tabular is not None and recording.format in TABLE_FORMATS:  # kept: its data is read alike
+            fields["read_options"] = ReadOptions(tabular=tabular).as_json()
         if stored_text(str(path)) != str(path):
             recording = dataclasses.replace(recording, notes=(*recording.notes, ESCAPED_NAME_NOTE))
         device_id = device_for(relative, recording.identifiers) if device_for else None

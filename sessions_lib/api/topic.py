@@ -17,6 +17,7 @@ anchor, if any, else 0), as the session's own bounds are.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -171,6 +172,7 @@ def _read(
 
     # The readers (every format's modules) are loaded on first use: a session's other calls need none.
     from sessions_lib.readers.messages import TIMESTAMP_COLUMN, TopicSlice, path_of
+    from sessions_lib.readers.options import ReadOptions
     from sessions_lib.readers.registry import READERS_BY_FORMAT
 
     low = row.window_min_ns if start_ns is None else max(row.window_min_ns, start_ns)
@@ -187,7 +189,8 @@ def _read(
         )
     offset = row.unix_epoch_offset_ns or 0
     row_range = None if row.row_start is None or row.row_end is None else (row.row_start, row.row_end)
-    slice_ = TopicSlice(path, topic, low - offset, high - offset, fields, row_range)
+    options = ReadOptions.from_json(json.loads(row.read_options) if row.read_options else None)
+    slice_ = TopicSlice(path, topic, low - offset, high - offset, fields, row_range, options)
     for batch in reader.messages(slice_):
         if batch.num_rows == 0:
             continue

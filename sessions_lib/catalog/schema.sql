@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS files (
     modified_by    VARCHAR NOT NULL,
     mtime_ns       BIGINT,            -- its modification time when read (ns since the Unix epoch)
     fingerprint    VARCHAR,           -- digest of its size and first and last MiB: change detection
-    timeline_offset_ns BIGINT         -- a user's anchor: added to every extent's offset (NULL: none)
+    timeline_offset_ns BIGINT,        -- a user's anchor: added to every extent's offset (NULL: none)
+    read_options   JSON               -- how a table was read (timestamp column, unit, topics), NULL: defaults
 );
 
 -- key: topic_id; one identity per (org_id, name)
@@ -145,4 +146,5 @@ CREATE TABLE IF NOT EXISTS session_devices (
 ALTER TABLE files ADD COLUMN IF NOT EXISTS mtime_ns BIGINT;
 ALTER TABLE files ADD COLUMN IF NOT EXISTS fingerprint VARCHAR;
 ALTER TABLE files ADD COLUMN IF NOT EXISTS timeline_offset_ns BIGINT;
+ALTER TABLE files ADD COLUMN IF NOT EXISTS read_options JSON;
 ALTER TABLE topic_partitions ADD COLUMN IF NOT EXISTS timeline_offset_ns BIGINT;

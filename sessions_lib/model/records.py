@@ -230,10 +230,14 @@ class FileRecord:
     fingerprint: str | None = None  # digest of its size and first and last MiB (see ingest)
     # A user's anchor (File.set_timeline_offset): added to every extent's offset; None: none.
     timeline_offset_ns: int | None = None
+    # How its reader was told to read it, when not by default (a table's timestamp column, ...).
+    read_options: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "notes", tuple(self.notes or ()))
         object.__setattr__(self, "identifiers", frozen_json(self.identifiers))
+        if self.read_options is not None:
+            object.__setattr__(self, "read_options", frozen_json(self.read_options))
 
 
 @dataclass(frozen=True, slots=True)

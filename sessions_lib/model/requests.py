@@ -174,6 +174,7 @@ class FileRegistration:
     identifiers: Mapping[str, str] | None = None
     activity: Sequence[ActivityInterval] = ()
     file_id: str | None = None
+    read_options: Mapping[str, Any] | None = None  # what its reader was told, if not the defaults
 
     def __post_init__(self) -> None:
         path = validate_id("relative_path", self.relative_path)
@@ -205,6 +206,8 @@ class FileRegistration:
             )
         if self.identifiers is not None:
             object.__setattr__(self, "identifiers", text_mapping(f"{what}: identifiers", self.identifiers))
+        if self.read_options is not None:
+            json_object_text(f"{what}: read_options", self.read_options)
         activity = as_sequence(f"{what}: activity", self.activity, "ActivityInterval")
         object.__setattr__(self, "topics", as_sequence(f"{what}: topics", self.topics, "RecordedTopic"))
         object.__setattr__(self, "notes", text_sequence(f"{what}: notes", self.notes))

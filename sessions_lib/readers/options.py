@@ -4,9 +4,12 @@ Every reader takes one :class:`ReadOptions` and uses only its own part (today on
 so every format's ``read`` has the same signature.
 """
 
+from __future__ import annotations
+
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from sessions_lib.errors import InvalidRequestError
 from sessions_lib.readers.units import NS_PER_UNIT, TimeUnit
@@ -41,6 +44,28 @@ class ReadOptions:
     """
 
     tabular: TabularOptions = field(default_factory=TabularOptions)
+
+    def as_json(self) -> dict[str, Any] | None:
+        """The options as a JSON object to store on a file's row; ``None`` for the defaults."""
+        if self == DEFAULT_OPTIONS:
+            return None
+        options = self.tabular
+        groups = {topic: list(columns) for topic, columns in options.column_groups.items()}
+        return {
+            "tabular": {
+                "timestamp_column": options.timestamp_column,
+                "timestamp_unit": options.timestamp_unit,
+                "topic": options.topic,
+                "column_groups": groups,
+            }
+        }
+
+    @classmethod
+    def from_json(cls, stored: Mapping[str, Any] | None) -> ReadOptions:
+        """The options stored by :meth:`as_json` (``None``, or an empty object: the defaults)."""
+        if not stored or "tabular" not in stored:
+            return DEFAULT_OPTIONS
+        return cls(tabular=TabularOptions(**stored["tabular"]))
 
 
 DEFAULT_OPTIONS = ReadOptions()

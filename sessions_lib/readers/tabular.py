@@ -156,6 +156,8 @@ def messages(slice_: TopicSlice) -> Iterator[pa.RecordBatch]:
 
 PARQUET_READER = Reader("parquet", read, magic=PARQUET_MAGIC, extensions=(".parquet",), messages=messages)
 CSV_READER = Reader("csv", read, extensions=(".csv",), messages=messages)
+# The formats read with TabularOptions: a file of these keeps the options it was read with.
+TABLE_FORMATS = (PARQUET_READER.format, CSV_READER.format)
 
 
 def _format_of(path: Path) -> str:

@@ -319,6 +319,7 @@ def _file_record(
         anchored=request.anchored,
         notes=tuple(request.notes),
         identifiers=request.identifiers or {},
+        read_options=request.read_options,
         mtime_ns=request.mtime_ns,
         fingerprint=request.fingerprint,
     )

@@ -416,6 +416,7 @@ class TopicSliceRow:
     window_max_ns: int
     unix_epoch_offset_ns: int | None
     topic_name: str = ""
+    read_options: str | None = None  # JSON: how the file's reader was told to read it (None: defaults)
 
 
 _TOPIC_SLICES = with_rules(ONE_SESSION) + query_sql("session/topic_slices")

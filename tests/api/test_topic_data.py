@@ -345,3 +345,32 @@ def test_an_export_reads_back_as_get_data_of_the_same_session_and_topics(client,
         decoded = list(session.get_topic(topic).get_data())
         assert decoded and in_order(read_back[topic]) == in_order(decoded), topic
     assert report.message_count == sum(len(messages) for messages in read_back.values())
+
+
+def test_a_table_is_read_with_the_options_it_was_ingested_with(client, tmp_path):
+    """The options a table was ingested with (timestamp column and unit, column groups) are kept on
+    its row, so its data reads as its extents were found; the defaults store nothing."""
+    from sessions_lib.readers import ReadOptions, TabularOptions
+
+    folder = tmp_path / "telemetry"
+    folder.mkdir()
+    t0_ms = T0 // 1_000_000
+    rows = [(t0_ms + 100 * i, float(i), 2.0 * i) for i in range(50)]
+    (folder / "speed.csv").write_text("t_ms,speed,rpm\n" + "".join(f"{t},{v},{r}\n" for t, v, r in rows))
+    options = TabularOptions(
+        timestamp_column="t_ms", timestamp_unit="ms", column_groups={"/drive": ["speed"]}
+    )
+    report = ingest_folder(folder, tabular=options, roboto_client=client)
+    assert not report.failed
+    (file,) = Dataset.from_id(report.dataset_id, roboto_client=client).list_files()
+    assert ReadOptions.from_json(file.record.read_options) == ReadOptions(tabular=options)
+
+    session = Session.create(name="drive", roboto_client=client).add_file(
+        file.file_id, T0 + 1_000_000_000, T0 + 2_000_000_000
+    )
+    frame = session.get_topic("/drive").get_data_as_df()
+    expected = [(t * 1_000_000, v) for t, v, _ in rows if T0 + S <= t * 1_000_000 <= T0 + 2 * S]
+    assert list(zip(frame["log_time_ns"], frame["speed"], strict=True)) == expected
+    assert "rpm" not in frame.columns  # not in the topic's column group
+
+    assert ReadOptions().as_json() is None and ReadOptions.from_json(None) == ReadOptions()

@@ -1,10 +1,11 @@
 -- The slices of the topics named in $topic_names (a list) a session's contributions hold: one row
 -- per (contribution, topic partition) with the topic's name, where its file lies, its format, the
--- partition's rows in a sliced file, the contribution's wall-clock window, and the partition's
+-- partition's rows in a sliced file, the options its reader was given, the contribution's wall-clock window, and the partition's
 -- epoch offset (wall = stored + offset; one offset per partition). Needs the rules over ONE_SESSION
 -- (`contribution_windows`).
 -- In time order of the windows, then by file, row and topic.
 SELECT t.name AS topic_name, cw.file_id, f.relative_path, f.uri, f.format, d.root_path, f.anchored,
+       f.read_options,
        tp.topic_part_id, tp.partition_key, tp.row_start, tp.row_end,
        cw.window_min_ns, cw.window_max_ns,
        (SELECT any_value(te.unix_epoch_offset_ns) FROM timeline_extents AS te
