@@ -124,12 +124,11 @@ def clock_start_ns(tx: Tx, org_id: str, file_id: str) -> int:
 def set_timeline_offset(
     tx: Tx, org_id: str, file_id: str, offset_ns: int, topic: str | None, now: datetime, user: str
 ) -> FileRecord:
-    """Anchor the file (``topic`` None) or one of its topics at ``offset_ns`` and return the file
-    as stored; an anchor equal to the one it has writes nothing."""
+    """Anchor the file (``topic`` None) or one of its topics (a name, checked by the caller's
+    request) at ``offset_ns`` and return the file as stored; an anchor equal to the one it has
+    writes nothing."""
     if not is_int64(offset_ns):
         raise InvalidRequestError(f"unix_epoch_offset_ns must be int64 nanoseconds, got {offset_ns!r}")
-    if topic is not None and (not isinstance(topic, str) or not topic):
-        raise InvalidRequestError(f"topic must be a topic name or None, got {topic!r}")
     offset_ns = int(offset_ns)
     file = load_file(tx, org_id, file_id)
     params = dict(org_id=org_id, file_id=file_id, topic=topic)
